@@ -1,0 +1,258 @@
+using System.Collections.Immutable;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+using Spectre.Console;
+using VirtSecScan.Core.Findings;
+using VirtSecScan.Engine.Scanning;
+using VirtSecScan.Reporting;
+
+namespace VirtSecScan.Cli.Commands;
+
+public sealed record ScanArguments
+{
+    public required string[] Paths { get; init; }
+    public string? Site { get; init; }
+    public required string Profile { get; init; }
+    public required string[] Formats { get; init; }
+    public string? Output { get; init; }
+    public required string Severity { get; init; }
+    public string? FailOn { get; init; }
+    public bool? Progress { get; init; }
+    public required string LogLevel { get; init; }
+    public string? LogFile { get; init; }
+    public string? RulesDirectory { get; init; }
+}
+
+/// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
+public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
+{
+    private static readonly string[] KnownFormats = ["table", "json"];
+
+    public int Execute(ScanArguments args)
+    {
+        var formats = args.Formats.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(f => f.ToLowerInvariant()).Distinct().ToList();
+        if (formats.FirstOrDefault(f => !KnownFormats.Contains(f)) is { } bad)
+        {
+            return Usage($"unknown format '{bad}' (known: {string.Join(", ", KnownFormats)})");
+        }
+
+        if (!SeverityNames.TryParse(args.Severity, out var minimum))
+        {
+            return Usage($"--severity: '{args.Severity}' is not one of {string.Join(", ", SeverityNames.All)}");
+        }
+
+        Severity? failOn = null;
+        if (args.FailOn is not null)
+        {
+            if (!SeverityNames.TryParse(args.FailOn, out var f))
+            {
+                return Usage($"--fail-on: '{args.FailOn}' is not one of {string.Join(", ", SeverityNames.All)}");
+            }
+
+            failOn = f;
+        }
+
+        if (!TryLogLevel(args.LogLevel, out var level))
+        {
+            return Usage($"--log-level: '{args.LogLevel}' is not one of verbose, debug, information, warning, error");
+        }
+
+        if (args.Paths.Length == 0)
+        {
+            return Usage("give at least one file or folder to scan");
+        }
+
+        if (formats.Count > 1 && args.Output is null)
+        {
+            return Usage("several formats need --output DIR (one file per format)");
+        }
+
+        using var log = CreateLogger(level, args.LogFile);
+        var options = new ScanOptions
+        {
+            Inputs = [.. args.Paths],
+            Profile = args.Profile,
+            SiteFile = args.Site,
+            RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
+        };
+
+        ScanReport report;
+        try
+        {
+            log.Information("Scanning {Inputs} with profile {Profile}", args.Paths, args.Profile);
+            report = RunWithProgress(options, args.Progress ?? !Console.IsErrorRedirected);
+        }
+        catch (ScanSetupException ex)
+        {
+            stderr.WriteLine("error: " + ex.Message);
+            foreach (var d in ex.Diagnostics)
+            {
+                stderr.WriteLine(d.Line is { } line ? $"  {d.File}:{line}: {d.Message}" : $"  {d.File}: {d.Message}");
+            }
+
+            log.Error("Scan not started: {Reason}", ex.Message);
+            return ExitCodes.UsageError;
+        }
+
+        foreach (var c in report.Collected)
+        {
+            log.Debug("Collected {File} as {Format} ({Facts} facts)", c.File, c.Format, c.Facts);
+        }
+
+        foreach (var d in report.Diagnostics)
+        {
+            var ev = d.Level switch { "error" => LogEventLevel.Error, "warning" => LogEventLevel.Warning, _ => LogEventLevel.Information };
+            log.Write(ev, "{File}:{Line}: {Message}", d.File, d.Line, d.Message);
+        }
+
+        log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);
+        WriteReports(report, formats, args.Output, minimum);
+
+        var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
+        if (readable == 0)
+        {
+            stderr.WriteLine("error: nothing readable was given: no file was in a known format");
+            return ExitCodes.UsageError;
+        }
+
+        return failOn is { } threshold && report.Findings.Any(f => f.Severity >= threshold)
+            ? ExitCodes.FindingsAtOrAboveFailOn
+            : ExitCodes.Ok;
+    }
+
+    private ScanReport RunWithProgress(ScanOptions options, bool showProgress)
+    {
+        if (!showProgress)
+        {
+            return new Scanner(options).Run();
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
+        ScanReport? report = null;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var collect = ctx.AddTask("Collecting", maxValue: 1);
+                var evaluate = ctx.AddTask("Evaluating rules", maxValue: 1);
+                var progress = new SynchronousProgress<ScanProgress>(p =>
+                {
+                    var task = p.Stage == "collect" ? collect : evaluate;
+                    task.MaxValue = Math.Max(1, p.Total);
+                    task.Value = p.Done;
+                });
+                report = new Scanner(options, progress).Run();
+            });
+        return report!;
+    }
+
+    private void WriteReports(ScanReport report, List<string> formats, string? output, Severity minimum)
+    {
+        foreach (var format in formats)
+        {
+            string? target = null;
+            if (output is not null)
+            {
+                var isDir = formats.Count > 1 || Directory.Exists(output) || output.EndsWith('/') || output.EndsWith('\\');
+                if (isDir)
+                {
+                    Directory.CreateDirectory(output);
+                }
+
+                target = isDir ? Path.Combine(output, "findings." + (format == "table" ? "txt" : format)) : output;
+            }
+
+            switch (format)
+            {
+                case "json":
+                    if (target is null)
+                    {
+                        using var stdoutStream = new MemoryStream();
+                        JsonReportWriter.Write(report, stdoutStream);
+                        stdout.Write(System.Text.Encoding.UTF8.GetString(stdoutStream.ToArray()));
+                        stdout.WriteLine();
+                    }
+                    else
+                    {
+                        using var file = File.Create(target);
+                        JsonReportWriter.Write(report, file);
+                    }
+
+                    break;
+                default:
+                    if (target is null)
+                    {
+                        var console = AnsiConsole.Create(new AnsiConsoleSettings
+                        {
+                            Out = new AnsiConsoleOutput(stdout),
+                            Ansi = stdout == Console.Out && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+                            ColorSystem = stdout == Console.Out && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                        });
+                        if (stdout != Console.Out || Console.IsOutputRedirected)
+                        {
+                            console.Profile.Width = 160;
+                        }
+
+                        TableReportWriter.Write(report, console, minimum);
+                    }
+                    else
+                    {
+                        using var writer = new StreamWriter(target);
+                        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+                        console.Profile.Width = 160;
+                        TableReportWriter.Write(report, console, minimum);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private int Usage(string message)
+    {
+        stderr.WriteLine("error: " + message);
+        return ExitCodes.UsageError;
+    }
+
+    private static bool TryLogLevel(string text, out LogEventLevel level)
+    {
+        level = text.ToLowerInvariant() switch
+        {
+            "verbose" => LogEventLevel.Verbose,
+            "debug" => LogEventLevel.Debug,
+            "information" or "info" => LogEventLevel.Information,
+            "warning" or "warn" => LogEventLevel.Warning,
+            "error" => LogEventLevel.Error,
+            _ => (LogEventLevel)(-1),
+        };
+        return (int)level >= 0;
+    }
+
+    private Serilog.Core.Logger CreateLogger(LogEventLevel level, string? file)
+    {
+        var config = new LoggerConfiguration().MinimumLevel.Is(level).Enrich.WithProperty("Tool", "virtsecscan");
+        if (file is null)
+        {
+            config = config.WriteTo.Console(outputTemplate: "[{Level:u3}] {Message:lj}{NewLine}{Exception}", standardErrorFromLevel: LogEventLevel.Verbose);
+        }
+        else if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            config = config.WriteTo.File(new CompactJsonFormatter(), file);
+        }
+        else
+        {
+            config = config.WriteTo.File(file, outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
+        }
+
+        return config.CreateLogger();
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that reports on the calling thread (the scan is synchronous).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -1,0 +1,28 @@
+using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Vmware;
+
+namespace VirtSecScan.Collectors;
+
+/// <summary>Every collector the scanner knows. A new input format is a new collector added here.</summary>
+public static class CollectorRegistry
+{
+    public static IReadOnlyList<ICollector> All { get; } =
+    [
+        new VmxCollector(),
+        new EsxiVersionCollector(),
+    ];
+
+    /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>
+    public static (ICollector Collector, string Format)? Detect(InputFile file)
+    {
+        foreach (var collector in All)
+        {
+            if (collector.Detect(file) is { } format)
+            {
+                return (collector, format);
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using VirtSecScan.Core.Findings;
+
+namespace VirtSecScan.Core.Facts;
+
+/// <summary>One setting as a collector read it: key as written, value, and the line it came from.</summary>
+public sealed record Setting(string Key, string Value, int Line);
+
+/// <summary>
+/// A fact whose settings rules can read by key (case-insensitive). Collectors produce these;
+/// YAML rules evaluate them.
+/// </summary>
+public interface IConfigFact
+{
+    ResourceRef Resource { get; }
+
+    /// <summary>Settings by key, compared case-insensitively.</summary>
+    ImmutableSortedDictionary<string, Setting> Settings { get; }
+}
+
+public static class ConfigFactExtensions
+{
+    public static Setting? Get(this IConfigFact fact, string key) =>
+        fact.Settings.TryGetValue(key, out var setting) ? setting : null;
+
+    public static ImmutableSortedDictionary<string, Setting> ToSettingMap(this IEnumerable<Setting> settings)
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, Setting>(StringComparer.OrdinalIgnoreCase);
+        foreach (var setting in settings)
+        {
+            builder[setting.Key] = setting;
+        }
+
+        return builder.ToImmutable();
+    }
+}
+
+/// <summary>A VMware virtual machine's configuration (a .vmx file, later the vSphere API view).</summary>
+public sealed record VmConfig(ResourceRef Resource, ImmutableSortedDictionary<string, Setting> Settings) : IConfigFact
+{
+    public string? DisplayName => this.Get("displayName")?.Value;
+}
+
+/// <summary>
+/// A hypervisor's product and build as the host reports it. <see cref="UpdateLine"/> is the update
+/// line builds are compared within (for example <c>8.0U2</c>; <c>8.0</c> for the GA line).
+/// </summary>
+public sealed record HypervisorBuild(
+    ResourceRef Resource,
+    string Product,
+    string Version,
+    long Build,
+    string Branch,
+    string UpdateLine,
+    string? UpdateName,
+    string? Patch) : IConfigFact
+{
+    public ImmutableSortedDictionary<string, Setting> Settings => new[]
+    {
+        new Setting("product", Product, Resource.Line ?? 0),
+        new Setting("version", Version, Resource.Line ?? 0),
+        new Setting("build", Build.ToString(System.Globalization.CultureInfo.InvariantCulture), Resource.Line ?? 0),
+        new Setting("branch", Branch, Resource.Line ?? 0),
+        new Setting("line", UpdateLine, Resource.Line ?? 0),
+    }.ToSettingMap();
+
+    /// <summary>Derives branch and update line from an ESXi version (8.0.2 is 8.0 Update 2; 6.x takes the update field).</summary>
+    public static (string Branch, string Line) LineOf(string version, int? update)
+    {
+        var parts = version.Split('.');
+        var branch = parts.Length >= 2 ? $"{parts[0]}.{parts[1]}" : version;
+        var third = parts.Length >= 3 && int.TryParse(parts[2], out var t) ? t : 0;
+        var u = third > 0 ? third : update ?? 0;
+        return (branch, u > 0 ? $"{branch}U{u}" : branch);
+    }
+}

@@ -1,0 +1,15 @@
+using System.Text.RegularExpressions;
+
+namespace VirtSecScan.Core;
+
+/// <summary>
+/// Setting keys whose values are secrets (VNC passwords, shared secrets, cloud-init passwords, keys).
+/// Their values are never printed, logged or written to reports: only whether they are set.
+/// </summary>
+public static partial class SecretKeys
+{
+    [GeneratedRegex(@"(passw(or)?d|passwd|secret|cipassword|credential|private[._-]?key|(^|[._])key$|token|passphrase|community)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SecretPattern();
+
+    public static bool IsSecret(string key) => SecretPattern().IsMatch(key);
+}

@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using VirtSecScan.Core.Findings;
+
+namespace VirtSecScan.Engine.Rulesets;
+
+/// <summary>The verdict of one condition on one fact.</summary>
+public enum Verdict
+{
+    Pass,
+    Fail,
+    NotEvaluated,
+}
+
+/// <summary>What a missing key means: one verdict for every profile, or one per profile.</summary>
+public sealed record AbsentPolicy(Verdict? Always, ImmutableSortedDictionary<string, Verdict> ByProfile)
+{
+    public Verdict? For(string profile) => ByProfile.TryGetValue(profile, out var v) ? v : Always;
+}
+
+public abstract record Condition(int Line);
+
+public sealed record LeafCondition(
+    string Key,
+    string Op,
+    ImmutableArray<string> Values,
+    string? Default,
+    AbsentPolicy? Absent,
+    Regex? Pattern,
+    int Line) : Condition(Line);
+
+public sealed record AllCondition(ImmutableArray<Condition> Items, int Line) : Condition(Line);
+
+public sealed record AnyCondition(ImmutableArray<Condition> Items, int Line) : Condition(Line);
+
+public sealed record NotCondition(Condition Inner, int Line) : Condition(Line);
+
+/// <summary>A reference as written in a rule, optionally shown only under some profiles.</summary>
+public sealed record RuleReference(string Id, string Source, ImmutableArray<string> Profiles);
+
+/// <summary>A rule written as data in a ruleset YAML file.</summary>
+public sealed record DataRule
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public required string Category { get; init; }
+    public required Severity Severity { get; init; }
+    public ImmutableSortedDictionary<string, Severity> SeverityByProfile { get; init; } = ImmutableSortedDictionary<string, Severity>.Empty;
+    public required string AppliesTo { get; init; }
+    public ImmutableArray<string> Profiles { get; init; } = [];
+    public Regex? ForEach { get; init; }
+    public Condition? Where { get; init; }
+    public required Condition Check { get; init; }
+    public AbsentPolicy? Absent { get; init; }
+    public required string Rationale { get; init; }
+    public required Remediation Remediation { get; init; }
+    public ImmutableArray<RuleReference> References { get; init; } = [];
+    public ImmutableSortedDictionary<string, ImmutableArray<string>> Compliance { get; init; } =
+        ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
+    public required string Ruleset { get; init; }
+    public required string File { get; init; }
+    public required int Line { get; init; }
+
+    public bool InProfile(string profile) => Profiles.IsDefaultOrEmpty || Profiles.Contains(profile, StringComparer.OrdinalIgnoreCase);
+
+    public Severity SeverityFor(string profile) => SeverityByProfile.TryGetValue(profile, out var s) ? s : Severity;
+
+    public ImmutableArray<Reference> ReferencesFor(string profile) =>
+        References.Where(r => r.Profiles.IsDefaultOrEmpty || r.Profiles.Contains(profile, StringComparer.OrdinalIgnoreCase))
+            .Select(r => new Reference(r.Id, r.Source))
+            .ToImmutableArray();
+}
+
+/// <summary>A loaded ruleset file.</summary>
+public sealed record LoadedRuleset(string Name, string Version, string File, ImmutableArray<DataRule> Rules);
+
+/// <summary>The known profiles: benchmark and version whose semantics the rules follow.</summary>
+public static class Profiles
+{
+    public const string Default = "stig-8";
+
+    public static IReadOnlyDictionary<string, string> Names { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["stig-8"] = "DISA STIG VMware vSphere 8.0 (V2R3)",
+        ["stig-7"] = "DISA STIG VMware vSphere 7.0 (V1R4)",
+        ["scg"] = "VMware vSphere / VCF Security Configuration Guide (8.0 and 9.1 additions)",
+    };
+
+    public static bool IsKnown(string profile) => Names.ContainsKey(profile);
+}
+
+/// <summary>The fact types YAML rules can apply to.</summary>
+public static class FactTypes
+{
+    public static IReadOnlyDictionary<string, Type> ByName { get; } = new SortedDictionary<string, Type>(StringComparer.Ordinal)
+    {
+        ["vm"] = typeof(Core.Facts.VmConfig),
+        ["hypervisor"] = typeof(Core.Facts.HypervisorBuild),
+    };
+}

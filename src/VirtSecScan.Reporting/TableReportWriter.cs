@@ -1,0 +1,132 @@
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using VirtSecScan.Core.Findings;
+using VirtSecScan.Engine.Scanning;
+
+namespace VirtSecScan.Reporting;
+
+/// <summary>
+/// The ranked table for people: a severity chart, a category × severity matrix, then the findings in
+/// rank order with their top evidence and first remediation step. <c>--severity</c> hides lower rows here only.
+/// </summary>
+public static class TableReportWriter
+{
+    public static void Write(ScanReport report, IAnsiConsole console, Severity minimum = Severity.Info, int? limit = null)
+    {
+        var shown = report.Findings.Where(f => f.Severity >= minimum).ToList();
+        console.Write(new Rule($"[bold]VirtSecScan[/] {Markup.Escape(JsonReportWriter.ToolVersion)} · profile [bold]{Markup.Escape(report.Profile)}[/]").LeftJustified());
+        console.MarkupLine(
+            $"{report.Collected.Length} files collected, {report.Skipped.Length} skipped, {report.Diagnostics.Count(d => d.Level == "error")} input errors · "
+            + $"[red]{report.Findings.Length} failed[/], [green]{report.Passed} passed[/], [yellow]{report.NotEvaluated.Length} not evaluated[/]"
+            + (report.AdvisoryFeed.Published is { } p ? $" · advisory feed {p:yyyy-MM-dd} ({report.AdvisoryFeed.AgeDays} days old)" : ""));
+        console.WriteLine();
+
+        if (report.Findings.Length > 0)
+        {
+            var chart = new BarChart().Width(60).Label("[bold]Findings by severity[/]");
+            foreach (var severity in new[] { Severity.Critical, Severity.High, Severity.Medium, Severity.Low, Severity.Info })
+            {
+                chart.AddItem(severity.ToName(), report.Findings.Count(f => f.Severity == severity), ColorOf(severity));
+            }
+
+            console.Write(chart);
+            console.WriteLine();
+            console.Write(CategoryMatrix(report));
+            console.WriteLine();
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Expand();
+        table.AddColumn(new TableColumn("#").RightAligned());
+        table.AddColumn(new TableColumn("Score").RightAligned());
+        table.AddColumn("Severity");
+        table.AddColumn("Cat.");
+        table.AddColumn("Resource");
+        table.AddColumn("Finding");
+        table.AddColumn("Fix first");
+        foreach (var f in limit is { } n ? shown.Take(n) : shown)
+        {
+            var evidence = f.Evidence.FirstOrDefault();
+            var what = Markup.Escape(f.Title)
+                + (evidence is null ? "" : $"\n[dim]{Markup.Escape(evidence.Key)} = {Markup.Escape(Shorten(evidence.Actual ?? "", 70))}"
+                    + (evidence.Expected is null ? "" : $" (expected {Markup.Escape(Shorten(evidence.Expected, 50))})") + "[/]")
+                + (f.References.IsEmpty ? "" : $"\n[dim]{Markup.Escape(string.Join(", ", f.References.Take(3).Select(r => r.Id)))}[/]");
+            table.AddRow(
+                new Text(f.Rank.ToString(CultureInfo.InvariantCulture)),
+                new Text(f.Score.ToString("0.0", CultureInfo.InvariantCulture)),
+                new Markup($"[{ColorOf(f.Severity).ToMarkup()}]{f.Severity.ToName()}[/]"),
+                new Text(f.Category),
+                new Markup($"{Markup.Escape(f.Resource.Name)}\n[dim]{Markup.Escape(f.Resource.Zone ?? "")}[/]"),
+                new Markup(what),
+                new Text(Shorten(f.Remediation?.Steps.FirstOrDefault() ?? "", 90)));
+        }
+
+        if (shown.Count > 0)
+        {
+            console.Write(table);
+        }
+        else
+        {
+            console.MarkupLine("[green]No findings at or above the chosen severity.[/]");
+        }
+
+        if (shown.Count < report.Findings.Length)
+        {
+            console.MarkupLine($"[dim]{report.Findings.Length - shown.Count} findings below '{minimum.ToName()}' are hidden here (they are in the JSON report).[/]");
+        }
+
+        if (report.NotEvaluated.Length > 0)
+        {
+            console.MarkupLine($"[yellow]{report.NotEvaluated.Length} checks could not be evaluated[/] (never counted as passed), for example:");
+            foreach (var f in report.NotEvaluated.Take(5))
+            {
+                console.MarkupLine($"  [dim]{Markup.Escape(f.RuleId)} on {Markup.Escape(f.Resource.Name)}: {Markup.Escape(Shorten(f.Reason ?? "", 100))}[/]");
+            }
+        }
+
+        foreach (var d in report.Diagnostics.Where(d => d.Level != "info"))
+        {
+            var where = d.Line is { } l ? $"{d.File}:{l}" : d.File;
+            console.MarkupLine($"[{(d.Level == "error" ? "red" : "yellow")}]{d.Level}[/] {Markup.Escape(where)}: {Markup.Escape(d.Message)}");
+        }
+    }
+
+    private static Table CategoryMatrix(ScanReport report)
+    {
+        var severities = new[] { Severity.Critical, Severity.High, Severity.Medium, Severity.Low, Severity.Info };
+        var matrix = new Table().Border(TableBorder.Simple).Title("[bold]Threat category × severity[/]");
+        matrix.AddColumn("Category");
+        foreach (var s in severities)
+        {
+            matrix.AddColumn(new TableColumn(s.ToName()).Centered());
+        }
+
+        matrix.AddColumn(new TableColumn("total").Centered());
+        foreach (var (id, name) in ThreatCategory.Names)
+        {
+            var inCategory = report.Findings.Where(f => f.Category == id).ToList();
+            var cells = new List<IRenderable> { new Markup($"{id} [dim]{Markup.Escape(name)}[/]") };
+            foreach (var s in severities)
+            {
+                var n = inCategory.Count(f => f.Severity == s);
+                cells.Add(n == 0 ? new Markup("[dim]·[/]") : new Markup($"[{ColorOf(s).ToMarkup()}]{n}[/]"));
+            }
+
+            cells.Add(new Text(inCategory.Count.ToString(CultureInfo.InvariantCulture)));
+            matrix.AddRow(cells);
+        }
+
+        return matrix;
+    }
+
+    private static Color ColorOf(Severity severity) => severity switch
+    {
+        Severity.Critical => Color.Red,
+        Severity.High => Color.OrangeRed1,
+        Severity.Medium => Color.Yellow,
+        Severity.Low => Color.SteelBlue1,
+        _ => Color.Grey,
+    };
+
+    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}
