@@ -65,7 +65,11 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         Resource = fact.Resource,
         Discriminator = item,
         Evidence = result.Evidence,
-        Remediation = Rule.Remediation,
+        Remediation = Rule.Remediation with
+        {
+            Steps = Rule.Remediation.Steps.Select(step => step.Replace("{name}", fact.Resource.Name, StringComparison.Ordinal)
+                .Replace("{item}", item, StringComparison.Ordinal)).ToImmutableArray(),
+        },
         References = Rule.ReferencesFor(profile),
         Compliance = Rule.Compliance,
         Reason = result.Reason,
