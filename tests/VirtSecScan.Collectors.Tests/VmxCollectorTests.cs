@@ -215,6 +215,29 @@ public sealed class VmxCollectorTests
     }
 
     [Fact]
+    public void Collect_TrailingCommentAfterClosingQuote_IsNotPartOfTheValue()
+    {
+        var file = new InputFile("trail.vmx", "config.version = \"8\"\ndisplayName = \"trail-01\"\nisolation.tools.copy.disable = \"TRUE\" # hardened\n");
+
+        var result = CollectFile(file);
+
+        Assert.Equal("TRUE", Get(Vm(result), "isolation.tools.copy.disable").Value);
+        Assert.Empty(Warnings(result));
+    }
+
+    [Fact]
+    public void Collect_TrailingCommentHoldingQuotes_IsNotPartOfTheValue()
+    {
+        // VMware writes a quote inside a value as |22, so the first quote after the opening one closes it.
+        var file = new InputFile("trail.vmx", "config.version = \"8\"\ndisplayName = \"trail-01\"\nisolation.tools.copy.disable = \"TRUE\" # was \"FALSE\" before CHG-0117\n");
+
+        var result = CollectFile(file);
+
+        Assert.Equal("TRUE", Get(Vm(result), "isolation.tools.copy.disable").Value);
+        Assert.Empty(Warnings(result));
+    }
+
+    [Fact]
     public void Collect_CommentsAndBlankLines_ProduceNoWarnings()
     {
         Assert.Empty(Warnings(CollectFixture("comments-and-blanks.vmx")));

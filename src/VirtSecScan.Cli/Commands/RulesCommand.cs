@@ -143,15 +143,10 @@ public static class RulesCommand
                 try
                 {
                     var text = File.ReadAllText(target);
-                    if (target.Replace('\\', '/').Contains("/advisories/", StringComparison.Ordinal))
+                    if (Path.GetFullPath(target).Replace('\\', '/').Contains("/advisories/", StringComparison.Ordinal))
                     {
-                        var (_, feedErrors) = AdvisoryFeedLoader.LoadDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!, p => p);
-                        foreach (var e in feedErrors)
-                        {
-                            stderr.WriteLine($"{e.File}:{e.Line}: {e.Message}");
-                        }
-
-                        errors += feedErrors.Length;
+                        AdvisoryFeedLoader.ValidateFile(text, target);
+                        stdout.WriteLine($"{target}: valid advisory feed file");
                     }
                     else
                     {

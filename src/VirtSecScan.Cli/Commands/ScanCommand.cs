@@ -104,7 +104,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         foreach (var d in report.Diagnostics)
         {
             var ev = d.Level switch { "error" => LogEventLevel.Error, "warning" => LogEventLevel.Warning, _ => LogEventLevel.Information };
-            log.Write(ev, "{File}:{Line}: {Message}", d.File, d.Line, d.Message);
+            log.Write(ev, "{Location}: {Message}", d.Line is { } line ? $"{d.File}:{line}" : d.File, d.Message);
         }
 
         log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);

@@ -23,7 +23,7 @@ public sealed partial class EsxiVersionCollector : ICollector
     [GeneratedRegex(@"^VMware ESXi (?<version>\d+\.\d+\.\d+) build-(?<build>\d+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex VersionLine();
 
-    [GeneratedRegex(@"^VMware ESXi (?<branch>\d+\.\d+)(?: (?:Update (?<update>\d+)|GA))?\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^VMware ESXi (?<branch>\d+\.\d+)(?:\.\d+)?(?: (?:Update (?<update>\d+)|GA))?\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex UpdateLine();
 
     [GeneratedRegex(@"^\s*(?<key>[A-Za-z][A-Za-z ]*?)\s*:\s*(?<value>.*?)\s*$", RegexOptions.CultureInvariant)]

@@ -88,8 +88,9 @@ public sealed partial class VmxCollector : ICollector
             string value;
             if (rawValue.StartsWith('"'))
             {
-                var close = rawValue.LastIndexOf('"');
-                if (close == 0)
+                // VMware writes a quote inside a value as |22, so the next quote closes the value.
+                var close = rawValue.IndexOf('"', 1);
+                if (close < 0)
                 {
                     var atEnd = truncated && i == lines.Length - 1;
                     diagnostics.Add(Diagnostic.Warning(file.DisplayPath, lineNo, atEnd

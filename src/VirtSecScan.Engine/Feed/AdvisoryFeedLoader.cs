@@ -62,6 +62,21 @@ public static class AdvisoryFeedLoader
         return (new AdvisoryFeed(advisories.ToImmutable(), lifecycles.ToImmutable(), builds.ToImmutable()), errors.ToImmutable());
     }
 
+    /// <summary>Validates one feed file (an advisory or a lifecycle file). Throws <see cref="DataFileException"/>.</summary>
+    public static void ValidateFile(string text, string display)
+    {
+        var y = new YamlReader(display);
+        var root = y.LoadDocument(text);
+        if (root is YamlMappingNode map && YamlReader.Child(map, "branches") is not null)
+        {
+            ParseLifecycle(y, root);
+        }
+        else
+        {
+            ParseAdvisory(y, root);
+        }
+    }
+
     public static Advisory ParseAdvisory(YamlReader y, YamlNode node)
     {
         var map = y.Mapping(node, "advisory", "id", "revision", "published", "updated", "title", "severity", "source", "cves", "fixes", "workarounds", "notes");
@@ -165,9 +180,15 @@ public static class AdvisoryFeedLoader
         foreach (var b in y.Sequence(y.Required(map, "branches", "lifecycle file"), "branches"))
         {
             var bm = y.Mapping(b, "branch", "branch", "endOfGeneralSupport", "endOfTechnicalGuidance", "source", "notes");
+            var branch = y.RequiredString(bm, "branch", "branch");
+            if (lifecycles.Any(l => l.Branch == branch))
+            {
+                throw y.Error(bm, $"branch {branch} is listed twice");
+            }
+
             lifecycles.Add(new BranchLifecycle(
                 product,
-                y.RequiredString(bm, "branch", "branch"),
+                branch,
                 YamlReader.Child(bm, "endOfGeneralSupport") is { } e ? y.Date(e, "endOfGeneralSupport") : null,
                 y.OptionalString(bm, "source", "branch")));
         }

@@ -241,13 +241,25 @@ public static class RulesetLoader
         if (YamlReader.Child(map, "all") is { } all)
         {
             y.Mapping(map, $"{what}: condition", "all");
-            return new AllCondition(y.Sequence(all, $"{what}: all").Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
+            var items = y.Sequence(all, $"{what}: all");
+            if (items.IsEmpty)
+            {
+                throw y.Error(all, $"{what}: 'all' needs at least one condition");
+            }
+
+            return new AllCondition(items.Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
         }
 
         if (YamlReader.Child(map, "any") is { } any)
         {
             y.Mapping(map, $"{what}: condition", "any");
-            return new AnyCondition(y.Sequence(any, $"{what}: any").Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
+            var items = y.Sequence(any, $"{what}: any");
+            if (items.IsEmpty)
+            {
+                throw y.Error(any, $"{what}: 'any' needs at least one condition");
+            }
+
+            return new AnyCondition(items.Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
         }
 
         if (YamlReader.Child(map, "not") is { } not)
