@@ -145,7 +145,7 @@ public sealed class EsxiVersionCollectorTests
     [Fact]
     public void Collect_FileNamedAfterHost_TakesHostNameFromFileStem()
     {
-        var text = File.ReadAllText(RepoRoot.Combine(DemoHosts + "esxi-01/vmware-vl.txt"));
+        var text = File.ReadAllText(RepoPaths.Combine(DemoHosts + "esxi-01/vmware-vl.txt"));
         var file = new InputFile("captures/ESXi-07.txt", text);
 
         var fact = CollectDetected(file);

@@ -8,7 +8,7 @@ internal static class Fixtures
     /// <summary>Reads a fixture; its display path is the repository-relative path.</summary>
     public static InputFile Load(string relativePath)
     {
-        var (file, problem, skipReason) = InputReader.Read(RepoRoot.Combine(relativePath), relativePath);
+        var (file, problem, skipReason) = InputReader.Read(RepoPaths.Combine(relativePath), relativePath);
         Assert.Null(problem);
         Assert.Null(skipReason);
         Assert.NotNull(file);
@@ -17,7 +17,7 @@ internal static class Fixtures
 
     /// <summary>Repository-relative paths of the files in a fixture folder, sorted.</summary>
     public static IReadOnlyList<string> List(string relativeFolder, string pattern) =>
-        Directory.GetFiles(RepoRoot.Combine(relativeFolder), pattern)
+        Directory.GetFiles(RepoPaths.Combine(relativeFolder), pattern)
             .Select(p => relativeFolder.TrimEnd('/') + "/" + Path.GetFileName(p))
             .Order(StringComparer.Ordinal)
             .ToList();

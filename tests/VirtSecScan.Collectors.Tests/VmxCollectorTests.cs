@@ -61,7 +61,7 @@ public sealed class VmxCollectorTests
     {
         using var temp = new TempDirectory();
         var path = temp.File("his-db-01.txt");
-        File.Copy(RepoRoot.Combine("fixtures/demo-hospital/vms/his-db-01.vmx"), path);
+        File.Copy(RepoPaths.Combine("fixtures/demo-hospital/vms/his-db-01.vmx"), path);
         var (file, problem, skip) = InputReader.Read(path, "his-db-01.txt");
         Assert.Null(problem);
         Assert.Null(skip);

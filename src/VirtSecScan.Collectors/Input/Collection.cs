@@ -25,7 +25,7 @@ public sealed record InputFile(string DisplayPath, string Text)
     }
 }
 
-/// <summary>What one collector produced from one file.</summary>
+/// <summary>What one collector produced from one file. The report counts a configuration fact by its settings.</summary>
 public sealed record CollectorResult(string Format, ImmutableArray<object> Facts, ImmutableArray<Diagnostic> Diagnostics);
 
 /// <summary>

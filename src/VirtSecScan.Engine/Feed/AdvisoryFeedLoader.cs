@@ -24,7 +24,10 @@ public static class AdvisoryFeedLoader
         }
 
         var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var path in Directory.EnumerateFiles(directory, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        var paths = Directory.EnumerateFiles(directory, "*.yaml", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(directory, "*.yml", SearchOption.AllDirectories))
+            .Order(StringComparer.Ordinal);
+        foreach (var path in paths)
         {
             var name = display(path);
             try

@@ -98,7 +98,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             }
 
             diagnostics.AddRange(result.Diagnostics);
-            collected.Add(new CollectedFile(display, result.Format, result.Facts.Length));
+            collected.Add(new CollectedFile(display, result.Format, result.Facts.Sum(f => f is IConfigFact c ? c.Settings.Count : 1)));
             facts.AddRange(result.Facts);
         }
 
