@@ -129,7 +129,13 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             return new Scanner(options).Run();
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stderr) });
+        // --progress forces the bar even when stderr is not a terminal (for example under a CI log viewer).
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stderr),
+            Interactive = InteractionSupport.Yes,
+            Ansi = Console.IsErrorRedirected ? AnsiSupport.Yes : AnsiSupport.Detect,
+        });
         ScanReport? report = null;
         console.Progress()
             .AutoClear(true)
