@@ -29,54 +29,6 @@ internal static class Cli
     public static CliResult ScanJson(params string[] args) => Run(["scan", .. args, "--format", "json", "--no-progress"]);
 }
 
-/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "virtsecscan-cli-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Write(string relative, string text)
-    {
-        var full = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, text);
-        return full;
-    }
-
-    public string Copy(string source, string relative)
-    {
-        var full = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.Copy(source, full);
-        return full;
-    }
-
-    public void CopyTree(string source, string relative)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            Copy(file, System.IO.Path.Combine(relative, System.IO.Path.GetRelativePath(source, file)));
-        }
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-    }
-}
-
 /// <summary>Reads the ranked findings table out of table output (Spectre rounded border, no colours).</summary>
 internal static class TableText
 {

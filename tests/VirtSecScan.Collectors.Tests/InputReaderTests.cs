@@ -7,7 +7,7 @@ public sealed class InputReaderTests
     [Fact]
     public void Read_FileWithNulBytes_IsSkippedAsBinary()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var path = temp.File("disk.vmx");
         File.WriteAllBytes(path, [0x4B, 0x44, 0x4D, 0x56, 0x00, 0x01, 0x00, 0x00, (byte)'x']);
 
@@ -21,7 +21,7 @@ public sealed class InputReaderTests
     [Fact]
     public void Read_FileOverSizeLimit_IsSkippedWithWarning()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var path = temp.File("big.vmx");
         File.WriteAllText(path, new string('a', 64));
 
@@ -39,7 +39,7 @@ public sealed class InputReaderTests
     [Fact]
     public void Read_FileExactlyAtSizeLimit_IsRead()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var path = temp.File("edge.vmx");
         File.WriteAllText(path, new string('a', 16));
 

@@ -59,7 +59,7 @@ public sealed class VmxCollectorTests
     [Fact]
     public void Detect_VmxRenamedToTxt_IsDetectedByContent()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var path = temp.File("his-db-01.txt");
         File.Copy(RepoPaths.Combine("fixtures/demo-hospital/vms/his-db-01.vmx"), path);
         var (file, problem, skip) = InputReader.Read(path, "his-db-01.txt");
