@@ -32,18 +32,13 @@ public static class AdvisoryFeedLoader
             var name = display(path);
             try
             {
-                var text = File.ReadAllText(path);
                 var y = new YamlReader(name);
-                var root = y.LoadDocument(text);
-                if (root is YamlMappingNode map && YamlReader.Child(map, "branches") is not null)
+                var root = y.LoadDocument(File.ReadAllText(path));
+                var (advisory, fileLifecycles, fileBuilds) = ParseDocument(y, root);
+                lifecycles.AddRange(fileLifecycles);
+                builds.AddRange(fileBuilds);
+                if (advisory is not null)
                 {
-                    var (l, b) = ParseLifecycle(y, root);
-                    lifecycles.AddRange(l);
-                    builds.AddRange(b);
-                }
-                else
-                {
-                    var advisory = ParseAdvisory(y, root);
                     if (!ids.Add(advisory.Id))
                     {
                         throw y.Error(root, $"advisory {advisory.Id} is defined twice");
@@ -69,15 +64,19 @@ public static class AdvisoryFeedLoader
     public static void ValidateFile(string text, string display)
     {
         var y = new YamlReader(display);
-        var root = y.LoadDocument(text);
+        ParseDocument(y, y.LoadDocument(text));
+    }
+
+    /// <summary>A feed file is a lifecycle file when it has <c>branches</c>, else one advisory.</summary>
+    private static (Advisory? Advisory, List<BranchLifecycle> Lifecycles, List<BuildInfo> Builds) ParseDocument(YamlReader y, YamlNode root)
+    {
         if (root is YamlMappingNode map && YamlReader.Child(map, "branches") is not null)
         {
-            ParseLifecycle(y, root);
+            var (lifecycles, builds) = ParseLifecycle(y, root);
+            return (null, lifecycles, builds);
         }
-        else
-        {
-            ParseAdvisory(y, root);
-        }
+
+        return (ParseAdvisory(y, root), [], []);
     }
 
     public static Advisory ParseAdvisory(YamlReader y, YamlNode node)

@@ -241,25 +241,13 @@ public static class RulesetLoader
         if (YamlReader.Child(map, "all") is { } all)
         {
             y.Mapping(map, $"{what}: condition", "all");
-            var items = y.Sequence(all, $"{what}: all");
-            if (items.IsEmpty)
-            {
-                throw y.Error(all, $"{what}: 'all' needs at least one condition");
-            }
-
-            return new AllCondition(items.Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
+            return new AllCondition(ParseConditionList(y, all, "all", what, inForEach), line);
         }
 
         if (YamlReader.Child(map, "any") is { } any)
         {
             y.Mapping(map, $"{what}: condition", "any");
-            var items = y.Sequence(any, $"{what}: any");
-            if (items.IsEmpty)
-            {
-                throw y.Error(any, $"{what}: 'any' needs at least one condition");
-            }
-
-            return new AnyCondition(items.Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray(), line);
+            return new AnyCondition(ParseConditionList(y, any, "any", what, inForEach), line);
         }
 
         if (YamlReader.Child(map, "not") is { } not)
@@ -340,6 +328,17 @@ public static class RulesetLoader
         }
 
         return new LeafCondition(key, op, values, dflt, absent, pattern, line);
+    }
+
+    private static ImmutableArray<Condition> ParseConditionList(YamlReader y, YamlNode node, string combinator, string what, bool inForEach)
+    {
+        var items = y.Sequence(node, $"{what}: {combinator}");
+        if (items.IsEmpty)
+        {
+            throw y.Error(node, $"{what}: '{combinator}' needs at least one condition");
+        }
+
+        return items.Select(c => ParseCondition(y, c, what, inForEach)).ToImmutableArray();
     }
 
     private static AbsentPolicy ParseAbsent(YamlReader y, YamlNode node, string what)
