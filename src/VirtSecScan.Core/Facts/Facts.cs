@@ -74,3 +74,15 @@ public sealed record HypervisorBuild(
         return (branch, u > 0 ? $"{branch}U{u}" : branch);
     }
 }
+
+/// <summary>
+/// A configuration fact of any platform that is not a VMware VM: a libvirt domain, a Proxmox VM, a Hyper-V VM,
+/// an ESXi host's settings, a qemu.conf ... <see cref="Kind"/> names the fact type YAML rules apply to
+/// (<c>appliesTo</c>), <see cref="ResourceRef.Type"/> stays <c>vm</c> or <c>host</c> so that the site model
+/// resolves it. Collectors flatten structured input into keys (for example <c>graphics[0].listen</c>).
+/// </summary>
+public sealed record ConfigFact(ResourceRef Resource, string Kind, ImmutableSortedDictionary<string, Setting> Settings) : IConfigFact
+{
+    public static ConfigFact Of(ResourceRef resource, string kind, IEnumerable<Setting> settings) =>
+        new(resource, kind, settings.ToSettingMap());
+}

@@ -28,7 +28,16 @@ public static class DataRuleCompiler
         builder.Property("ruleset", rule.Ruleset);
 
         var lhs = builder.LeftHandSide();
-        var pattern = lhs.Pattern(factType, "fact");
+        var pattern = lhs.Pattern(factType.Type, "fact");
+        if (factType.Kind is { } kind)
+        {
+            // Generic configuration facts share one CLR type: the pattern selects the rule's kind.
+            var p = pattern.Declaration.ToParameterExpression();
+            var kindCheck = Expression.Equal(
+                Expression.Property(Expression.Convert(p, typeof(ConfigFact)), nameof(ConfigFact.Kind)),
+                Expression.Constant(kind));
+            pattern.Condition(Expression.Lambda(kindCheck, p));
+        }
 
         // Facts of the type always match; the rule's condition decides pass, fail or not-evaluated in the action,
         // so that passing and undecidable checks are reported too, not only failures.

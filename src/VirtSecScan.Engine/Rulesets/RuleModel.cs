@@ -89,12 +89,26 @@ public static class Profiles
     public static bool IsKnown(string profile) => Names.ContainsKey(profile);
 }
 
-/// <summary>The fact types YAML rules can apply to.</summary>
+/// <summary>A fact type YAML rules can apply to: a CLR type, and for <see cref="Core.Facts.ConfigFact"/> its kind.</summary>
+public sealed record FactType(string Name, Type Type, string? Kind, string Description);
+
+/// <summary>
+/// The fact types YAML rules can apply to. A collector that emits a new kind of <see cref="Core.Facts.ConfigFact"/>
+/// registers the kind here, with one line saying what it is.
+/// </summary>
 public static class FactTypes
 {
-    public static IReadOnlyDictionary<string, Type> ByName { get; } = new SortedDictionary<string, Type>(StringComparer.Ordinal)
-    {
-        ["vm"] = typeof(Core.Facts.VmConfig),
-        ["hypervisor"] = typeof(Core.Facts.HypervisorBuild),
-    };
+    private static readonly FactType[] Known =
+    [
+        new("vm", typeof(Core.Facts.VmConfig), null, "VMware VM configuration (.vmx, OVF, vSphere API)"),
+        new("hypervisor", typeof(Core.Facts.HypervisorBuild), null, "hypervisor product, version and build"),
+        new("esxi-host", typeof(Core.Facts.ConfigFact), "esxi-host", "ESXi host settings from esxcli outputs"),
+        new("libvirt-domain", typeof(Core.Facts.ConfigFact), "libvirt-domain", "libvirt domain XML (virsh dumpxml)"),
+        new("libvirt-host", typeof(Core.Facts.ConfigFact), "libvirt-host", "libvirt host configuration (/etc/libvirt/qemu.conf)"),
+        new("proxmox-vm", typeof(Core.Facts.ConfigFact), "proxmox-vm", "Proxmox VE VM configuration (qm config, pvesh JSON)"),
+        new("hyperv-vm", typeof(Core.Facts.ConfigFact), "hyperv-vm", "Hyper-V VM (Get-VM and related cmdlets as JSON)"),
+    ];
+
+    public static IReadOnlyDictionary<string, FactType> ByName { get; } =
+        new SortedDictionary<string, FactType>(Known.ToDictionary(k => k.Name, StringComparer.Ordinal), StringComparer.Ordinal);
 }

@@ -270,6 +270,9 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 }
 
                 return enriched;
+            case ConfigFact config:
+                var configSite = site.Resolve(config.Resource.Type, config.Resource.Name);
+                return config with { Resource = config.Resource with { Zone = configSite.ZoneId, Host = config.Resource.Host ?? configSite.Host } };
             default:
                 return fact;
         }
@@ -277,7 +280,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
     private static IEnumerable<Diagnostic> DuplicateResources(List<object> facts) =>
         facts.OfType<IConfigFact>()
-            .GroupBy(f => (f.GetType(), f.Resource.Id))
+            .GroupBy(f => (f is ConfigFact c ? c.Kind : f.GetType().Name, f.Resource.Id))
             .Where(g => g.Count() > 1)
             .Select(g => Diagnostic.Warning(g.Last().Resource.Source ?? "", null,
                 $"{g.Key.Item2} is also described by {string.Join(", ", g.SkipLast(1).Select(f => f.Resource.Source))}; findings are reported for each file"));
