@@ -31,6 +31,16 @@ public sealed record Reference(string Id, string Source);
 /// <summary>One factor of a finding's score, with the reason a person can check.</summary>
 public sealed record ScoreFactor(string Factor, double Value, string Reason);
 
+/// <summary>A formal risk acceptance that covers a finding until it expires (from a waivers file).</summary>
+public sealed record Waiver(
+    string Id,
+    string Justification,
+    string Approver,
+    DateOnly Created,
+    DateOnly Expires,
+    string? Source = null,
+    int? Line = null);
+
 /// <summary>Exploitation facts attached to a finding (from an advisory feed and CISA KEV).</summary>
 public sealed record Exploitation(bool KnownExploited, bool RansomwareUse, ImmutableArray<string> KevCves);
 
@@ -62,6 +72,9 @@ public sealed record Finding
     public double Confidence { get; init; } = 1.0;
     public Exploitation? Exploitation { get; init; }
     public string? Profile { get; init; }
+
+    /// <summary>The waiver covering this finding (status <see cref="FindingStatus.Waived"/>), if any.</summary>
+    public Waiver? Waiver { get; init; }
 
     public double Score { get; init; }
     public ImmutableArray<ScoreFactor> ScoreFactors { get; init; } = [];

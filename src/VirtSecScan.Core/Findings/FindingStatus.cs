@@ -10,6 +10,9 @@ public enum FindingStatus
     Pass,
     NotEvaluated,
     Error,
+
+    /// <summary>A failing finding covered by a valid waiver (risk formally accepted until an expiry date).</summary>
+    Waived,
 }
 
 public static class FindingStatusNames
@@ -20,6 +23,7 @@ public static class FindingStatusNames
         FindingStatus.Pass => "pass",
         FindingStatus.NotEvaluated => "not-evaluated",
         FindingStatus.Error => "error",
+        FindingStatus.Waived => "waived",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 }
