@@ -60,10 +60,13 @@ public static class CommandLine
         var forceProgress = new Option<bool>("--progress") { Description = "Show progress on stderr even when it is not a terminal" };
         var logLevel = new Option<string>("--log-level") { Description = "verbose, debug, information, warning, error", DefaultValueFactory = _ => "warning", HelpName = "LEVEL" };
         var logFile = new Option<string?>("--log-file") { Description = "Write logs to this file (compact JSON when it ends in .json)", HelpName = "FILE" };
+        var waivers = new Option<string?>("--waivers") { Description = "Waivers file (YAML): accepted risks with justification, approver and expiry", HelpName = "FILE" };
+        var save = new Option<bool>("--save") { Description = "Save the scan in the history database" };
+        var db = new Option<string?>("--db") { Description = "History database (default: virtsecscan/history.db in the user's data folder)", HelpName = "FILE" };
 
         var scan = new Command("scan", "Scan files and folders and report ranked findings.");
         scan.Arguments.Add(paths);
-        foreach (var option in new Option[] { site, profile, format, output, severity, failOn, noProgress, forceProgress, logLevel, logFile })
+        foreach (var option in new Option[] { site, profile, format, output, severity, failOn, noProgress, forceProgress, logLevel, logFile, waivers, save, db })
         {
             scan.Options.Add(option);
         }
@@ -81,6 +84,9 @@ public static class CommandLine
             LogLevel = parse.GetValue(logLevel) ?? "warning",
             LogFile = parse.GetValue(logFile),
             RulesDirectory = parse.GetValue(rulesOption),
+            Waivers = parse.GetValue(waivers),
+            Save = parse.GetValue(save),
+            Database = parse.GetValue(db),
         }));
         return scan;
     }

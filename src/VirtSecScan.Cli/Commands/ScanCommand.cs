@@ -22,6 +22,9 @@ public sealed record ScanArguments
     public required string LogLevel { get; init; }
     public string? LogFile { get; init; }
     public string? RulesDirectory { get; init; }
+    public string? Waivers { get; init; }
+    public bool Save { get; init; }
+    public string? Database { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -76,6 +79,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             Profile = args.Profile,
             SiteFile = args.Site,
             RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
+            WaiversFile = args.Waivers,
         };
 
         ScanReport report;
@@ -117,7 +121,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             return ExitCodes.UsageError;
         }
 
-        return failOn is { } threshold && report.Findings.Any(f => f.Severity >= threshold)
+        return failOn is { } threshold && report.Unwaived.Any(f => f.Severity >= threshold)
             ? ExitCodes.FindingsAtOrAboveFailOn
             : ExitCodes.Ok;
     }
