@@ -23,6 +23,8 @@ public static class CommandLine
         root.Options.Add(rulesOption);
         root.Subcommands.Add(BuildScan(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildRules(rulesOption, stdout, stderr));
+        root.Subcommands.Add(BuildHistory(stdout, stderr));
+        root.Subcommands.Add(BuildDiff(stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -109,6 +111,44 @@ public static class CommandLine
         rules.Subcommands.Add(list);
         rules.Subcommands.Add(validate);
         return rules;
+    }
+
+    private static Command BuildHistory(TextWriter stdout, TextWriter stderr)
+    {
+        var history = new Command("history", "List and show saved scans (see scan --save).");
+        var db = new Option<string?>("--db") { Description = "History database (default: virtsecscan/history.db in the user's data folder)", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        var limit = new Option<int>("--limit") { Description = "How many scans to list", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "List saved scans, newest first.");
+        list.Options.Add(db);
+        list.Options.Add(format);
+        list.Options.Add(limit);
+        list.SetAction(parse => HistoryCommand.List(parse.GetValue(db), parse.GetValue(limit), parse.GetValue(format) ?? "table", stdout, stderr));
+
+        var show = new Command("show", "Show one saved scan (json: the report exactly as written).");
+        var scanId = new Argument<long>("SCAN") { Description = "Scan id from 'history list'" };
+        show.Arguments.Add(scanId);
+        show.Options.Add(db);
+        show.Options.Add(format);
+        show.SetAction(parse => HistoryCommand.Show(parse.GetValue(db), parse.GetValue(scanId), parse.GetValue(format) ?? "table", stdout, stderr));
+        history.Subcommands.Add(list);
+        history.Subcommands.Add(show);
+        return history;
+    }
+
+    private static Command BuildDiff(TextWriter stdout, TextWriter stderr)
+    {
+        var diff = new Command("diff", "New, persisting, resolved and regressed findings between two saved scans (default: the last two of the same targets).");
+        var oldId = new Argument<long?>("OLD") { Arity = ArgumentArity.ZeroOrOne, Description = "Older scan id" };
+        var newId = new Argument<long?>("NEW") { Arity = ArgumentArity.ZeroOrOne, Description = "Newer scan id" };
+        var db = new Option<string?>("--db") { Description = "History database", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table, json or md", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        diff.Arguments.Add(oldId);
+        diff.Arguments.Add(newId);
+        diff.Options.Add(db);
+        diff.Options.Add(format);
+        diff.SetAction(parse => HistoryCommand.Diff(parse.GetValue(db), parse.GetValue(oldId), parse.GetValue(newId), parse.GetValue(format) ?? "table", stdout, stderr));
+        return diff;
     }
 
     /// <summary>The rules folder: --rules, else VIRTSECSCAN_RULES, else the rulesets shipped beside the tool.</summary>

@@ -113,6 +113,20 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 
         log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);
         WriteReports(report, formats, args.Output, minimum);
+        if (args.Save)
+        {
+            if (HistoryCommand.Open(args.Database, stderr) is not { } store)
+            {
+                return ExitCodes.InternalError;
+            }
+
+            using (store)
+            {
+                var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());
+                log.Information("Saved scan {ScanId} in {Database}", id, store.Path);
+                stderr.WriteLine($"saved as scan {id} in {store.Path}");
+            }
+        }
 
         var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
         if (readable == 0)
@@ -258,6 +272,33 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         return config.CreateLogger();
+    }
+}
+
+/// <summary>
+/// Test-only fault injection, off unless an environment variable names a marker file: used by the test that kills
+/// the process in the middle of <c>scan --save</c> to prove a scan is saved whole or not at all.
+/// </summary>
+internal static class FaultInjection
+{
+    public const string PauseDuringSave = "VIRTSECSCAN_TEST_PAUSE_DURING_SAVE";
+
+    public static Action<int>? AfterHistoryRow()
+    {
+        var marker = Environment.GetEnvironmentVariable(PauseDuringSave);
+        if (string.IsNullOrEmpty(marker))
+        {
+            return null;
+        }
+
+        return row =>
+        {
+            if (row == 1)
+            {
+                File.WriteAllText(marker, "paused inside the save transaction");
+                Thread.Sleep(Timeout.Infinite);
+            }
+        };
     }
 }
 

@@ -70,6 +70,8 @@ public static class WaiverFile
                 throw y.Error(map, $"{what}: 'fingerprint' must be the 32 hex digits of a finding's fingerprint, without 'resource'");
             }
 
+            var justification = y.RequiredString(map, "justification", what);
+            var approver = y.RequiredString(map, "approver", what);
             var created = y.Date(y.Required(map, "created", what), $"{what}: created");
             var expires = y.Date(y.Required(map, "expires", what), $"{what}: expires");
             if (expires < created)
@@ -77,8 +79,6 @@ public static class WaiverFile
                 throw y.Error(map, $"{what}: expires {expires:yyyy-MM-dd} is before created {created:yyyy-MM-dd}");
             }
 
-            var justification = y.RequiredString(map, "justification", what);
-            var approver = y.RequiredString(map, "approver", what);
             result.Add(new WaiverEntry(
                 new Waiver(id, justification, approver, created, expires, file, YamlReader.LineOf(map)),
                 fingerprint,
