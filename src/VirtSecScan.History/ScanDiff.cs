@@ -23,7 +23,9 @@ public enum ChangeKind
 
 public sealed record FindingChange(ChangeKind Kind, StoredFinding Finding)
 {
-    public string KindName => Kind switch
+    public string KindName => NameOf(Kind);
+
+    public static string NameOf(ChangeKind kind) => kind switch
     {
         ChangeKind.New => "new",
         ChangeKind.Persisting => "persisting",

@@ -26,6 +26,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildHistory(stdout, stderr));
         root.Subcommands.Add(BuildDiff(stdout, stderr));
         root.Subcommands.Add(BuildSchedule(rulesOption, stdout, stderr));
+        root.Subcommands.Add(BuildChecklist(rulesOption, stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -157,6 +158,38 @@ public static class CommandLine
         diff.Options.Add(format);
         diff.SetAction(parse => HistoryCommand.Diff(parse.GetValue(db), parse.GetValue(oldId), parse.GetValue(newId), parse.GetValue(format) ?? "table", stdout, stderr));
         return diff;
+    }
+
+    private static Command BuildChecklist(Option<string?> rulesOption, TextWriter stdout, TextWriter stderr)
+    {
+        var checklist = new Command("checklist", "Pre-audit checklist: scan, then give each control of a framework PASS, FAIL, MANUAL, NOT-EVALUATED or WAIVED with its evidence.");
+        var framework = new Option<string>("--framework") { Description = "hipaa, mlps-l3, nist-800-125b or nist-800-53 (catalogues in rulesets/compliance/)", Required = true, HelpName = "NAME" };
+        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore, Description = "Files or folders to scan" };
+        var site = new Option<string?>("--site") { Description = "Site model", HelpName = "FILE" };
+        var profile = new Option<string>("--profile") { Description = "Benchmark profile", DefaultValueFactory = _ => Profiles.Default, HelpName = "NAME" };
+        var waivers = new Option<string?>("--waivers") { Description = "Waivers file", HelpName = "FILE" };
+        var attestations = new Option<string?>("--attestations") { Description = "Answers to manual items (who, when, evidence)", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table, md, csv, html or json", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        var output = new Option<string?>("--output", "-o") { Description = "Output file", HelpName = "FILE" };
+        checklist.Arguments.Add(paths);
+        foreach (var option in new Option[] { framework, site, profile, waivers, attestations, format, output })
+        {
+            checklist.Options.Add(option);
+        }
+
+        checklist.SetAction(parse => ChecklistCommand.Execute(new ChecklistArguments
+        {
+            Framework = parse.GetValue(framework)!,
+            Paths = parse.GetValue(paths) ?? [],
+            Site = parse.GetValue(site),
+            Profile = parse.GetValue(profile) ?? Profiles.Default,
+            Waivers = parse.GetValue(waivers),
+            Attestations = parse.GetValue(attestations),
+            Format = parse.GetValue(format) ?? "table",
+            Output = parse.GetValue(output),
+            RulesDirectory = parse.GetValue(rulesOption),
+        }, stdout, stderr));
+        return checklist;
     }
 
     /// <summary>The rules folder: --rules, else VIRTSECSCAN_RULES, else the rulesets shipped beside the tool.</summary>

@@ -157,7 +157,7 @@ public static class HistoryCommand
             w.WriteStartObject("counts");
             foreach (var kind in Enum.GetValues<ChangeKind>())
             {
-                w.WriteNumber(new FindingChange(kind, null!).KindName, diff.Count(kind));
+                w.WriteNumber(FindingChange.NameOf(kind), diff.Count(kind));
             }
 
             w.WriteEndObject();
@@ -192,7 +192,7 @@ public static class HistoryCommand
         sb.AppendLine("|---|---:|");
         foreach (var kind in Enum.GetValues<ChangeKind>())
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {new FindingChange(kind, null!).KindName} | {diff.Count(kind)} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {FindingChange.NameOf(kind)} | {diff.Count(kind)} |");
         }
 
         sb.AppendLine();
