@@ -35,7 +35,16 @@ public sealed record StoredFinding(
     string? Zone);
 
 /// <summary>A saved scan with its findings and the resources it collected.</summary>
-public sealed record StoredScan(ScanSummary Summary, ImmutableArray<StoredFinding> Findings, ImmutableHashSet<string> Resources);
+public sealed record StoredScan(ScanSummary Summary, ImmutableArray<StoredFinding> Findings, ImmutableHashSet<string> Resources)
+{
+    /// <summary>A scan not yet saved (id 0), in the stored shape, so it can be compared with the history.</summary>
+    public static StoredScan FromReport(ScanReport report) => new(
+        new ScanSummary(0, report.StartedAt, HistoryStore.TargetsKeyOf(report.Inputs), string.Join(", ", report.Inputs), report.Profile,
+            report.Unwaived.Count(), report.Findings.Count(f => f.Status == FindingStatus.Waived), report.Passed, report.NotEvaluated.Length, report.Resources.Length),
+        [.. report.Findings.Select(f => new StoredFinding(f.Fingerprint, f.RuleId, f.Title, f.Category, f.Severity.ToName(), f.Status.ToName(), f.Score,
+            ScanReport.ResourceKey(f.Resource), f.Resource.Name, f.Resource.Zone))],
+        report.Resources.ToImmutableHashSet(StringComparer.Ordinal));
+}
 
 /// <summary>
 /// The scan history: a SQLite database with versioned migrations. Each scan is written in one transaction,

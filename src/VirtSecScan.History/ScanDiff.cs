@@ -70,6 +70,18 @@ public sealed record ScanDiff(ScanSummary Old, ScanSummary New, ImmutableArray<F
                 .ThenBy(c => c.Finding.ResourceName, StringComparer.Ordinal).ToImmutableArray());
     }
 
+    /// <summary>The changes of a scan not yet saved against the last saved scan of the same targets (null if there is none).</summary>
+    public static ScanDiff? SinceLast(HistoryStore store, Engine.Scanning.ScanReport report)
+    {
+        var current = StoredScan.FromReport(report);
+        if (store.List(1, current.Summary.TargetsKey).FirstOrDefault() is not { } last || store.Load(last.Id) is not { } previous)
+        {
+            return null;
+        }
+
+        return Compute(previous, current, fp => store.FailedBefore(fp, current.Summary.TargetsKey, last.Id));
+    }
+
     /// <summary>The diff of two scans in the store (ids), or of the last two scans of <paramref name="targetsKey"/>.</summary>
     public static ScanDiff? FromStore(HistoryStore store, long? oldId, long? newId, string? targetsKey = null)
     {

@@ -162,6 +162,32 @@ public static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        if (report.History is { } h)
+        {
+            w.WriteStartObject("history");
+            w.WriteNumber("previousScan", h.PreviousScan);
+            w.WriteStartObject("changes");
+            w.WriteNumber("new", h.New);
+            w.WriteNumber("persisting", h.Persisting);
+            w.WriteNumber("resolved", h.Resolved);
+            w.WriteNumber("regressed", h.Regressed);
+            w.WriteNumber("notRescanned", h.NotRescanned);
+            w.WriteEndObject();
+            w.WriteStartArray("trend");
+            foreach (var t in h.Trend)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("scan", t.Scan);
+                w.WriteString("startedAt", t.StartedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+                w.WriteNumber("failed", t.Failed);
+                w.WriteNumber("waived", t.Waived);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
         w.WriteStartArray("resources");
         foreach (var key in report.Resources)
         {

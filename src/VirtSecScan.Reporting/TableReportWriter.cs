@@ -23,6 +23,13 @@ public static class TableReportWriter
             + $"[red]{unwaived.Count} failed[/], [green]{report.Passed} passed[/], [yellow]{report.NotEvaluated.Length} not evaluated[/]"
             + (waivedCount > 0 ? $", [blue]{waivedCount} waived[/]" : "")
             + (report.AdvisoryFeed.Published is { } p ? $" · advisory feed {p:yyyy-MM-dd} ({report.AdvisoryFeed.AgeDays} days old)" : ""));
+        if (report.History is { } h)
+        {
+            console.MarkupLine($"Since scan {h.PreviousScan}: [red]{h.New} new[/], [darkorange]{h.Regressed} regressed[/], [yellow]{h.Persisting} persisting[/], [green]{h.Resolved} resolved[/]"
+                + (h.NotRescanned > 0 ? $", [dim]{h.NotRescanned} not rescanned[/]" : "")
+                + (h.Trend.Length > 1 ? " · trend of failing findings: " + string.Join(" → ", h.Trend.Select(t => t.Failed.ToString(CultureInfo.InvariantCulture))) : ""));
+        }
+
         console.WriteLine();
 
         if (unwaived.Count > 0)

@@ -62,6 +62,32 @@ public sealed class HistoryCommandTests : IDisposable
     }
 
     [Fact]
+    public void ReportOfASavedScanShowsChangesSinceTheLastOneAndTheTrend()
+    {
+        var estate = Path.Combine(_dir.Path, "estate");
+        Directory.CreateDirectory(estate);
+        var vmx = Path.Combine(estate, "lis-01.vmx");
+        File.WriteAllText(vmx, "displayName = \"lis-01\"\nisolation.tools.copy.disable = \"FALSE\"\n");
+        var first = Cli.ScanJson(estate, "--save", "--db", Db);
+        File.WriteAllText(vmx, "displayName = \"lis-01\"\nisolation.tools.copy.disable = \"TRUE\"\n");
+        Cli.ScanJson(estate, "--save", "--db", Db);
+        var third = Cli.ScanJson(estate, "--save", "--db", Db);
+        var table = Cli.Run("scan", estate, "--db", Db, "--no-progress");
+
+        using (var doc = first.Json())
+        {
+            Assert.False(doc.RootElement.TryGetProperty("history", out _));
+        }
+
+        using var last = third.Json();
+        var history = last.RootElement.GetProperty("history");
+        Assert.Equal(2, history.GetProperty("previousScan").GetInt64());
+        Assert.Equal(0, history.GetProperty("changes").GetProperty("new").GetInt32());
+        Assert.Equal([1L, 2L, 0L], history.GetProperty("trend").EnumerateArray().Select(t => t.GetProperty("scan").GetInt64()));
+        Assert.Contains("Since scan 3:", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DiffWithoutTwoScansIsAUsageError()
     {
         var result = Cli.RunRaw("diff", "--db", Db);

@@ -5,6 +5,7 @@ using Serilog.Formatting.Compact;
 using Spectre.Console;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Engine.Scanning;
+using VirtSecScan.History;
 using VirtSecScan.Reporting;
 
 namespace VirtSecScan.Cli.Commands;
@@ -112,15 +113,32 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);
-        WriteReports(report, formats, args.Output, minimum);
-        if (args.Save)
+        HistoryStore? store = null;
+        if (args.Save || args.Database is not null)
         {
-            if (HistoryCommand.Open(args.Database, stderr) is not { } store)
+            store = HistoryCommand.Open(args.Database, stderr);
+            if (store is null)
             {
                 return ExitCodes.InternalError;
             }
+        }
 
-            using (store)
+        using (store)
+        {
+            if (store is not null && ScanDiff.SinceLast(store, report) is { } diff)
+            {
+                var trend = store.Trend(diff.New.TargetsKey)
+                    .Select(t => new TrendPoint(t.Id, t.StartedAt, t.Failed, t.Waived))
+                    .Append(new TrendPoint(0, report.StartedAt, diff.New.Failed, diff.New.Waived));
+                report = report with
+                {
+                    History = new HistoryInfo(diff.Old.Id, diff.Count(ChangeKind.New), diff.Count(ChangeKind.Persisting), diff.Count(ChangeKind.Resolved),
+                        diff.Count(ChangeKind.Regressed), diff.Count(ChangeKind.NotRescanned), [.. trend]),
+                };
+            }
+
+            WriteReports(report, formats, args.Output, minimum);
+            if (args.Save && store is not null)
             {
                 var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());
                 log.Information("Saved scan {ScanId} in {Database}", id, store.Path);

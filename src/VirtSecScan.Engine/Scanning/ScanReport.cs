@@ -12,6 +12,19 @@ public sealed record RulesetInfo(string Name, string Version);
 
 public sealed record FeedInfo(DateOnly? Published, int? AgeDays, int Advisories);
 
+/// <summary>Changes since the previous saved scan of the same targets, and the failing-finding trend (history).</summary>
+public sealed record HistoryInfo(
+    long PreviousScan,
+    int New,
+    int Persisting,
+    int Resolved,
+    int Regressed,
+    int NotRescanned,
+    ImmutableArray<TrendPoint> Trend);
+
+/// <summary>One saved scan in a trend: when, and how many failing and waived findings it had.</summary>
+public sealed record TrendPoint(long Scan, DateTimeOffset StartedAt, int Failed, int Waived);
+
 /// <summary>How often one rule passed, failed, could not be decided or hit an error in a scan.</summary>
 public sealed record RuleTally(int Pass, int Fail, int NotEvaluated, int Error, int Waived);
 
@@ -44,6 +57,9 @@ public sealed record ScanReport
 
     /// <summary>Each waiver of the waivers file and what became of it (active, expired, unused).</summary>
     public ImmutableArray<Waivers.WaiverOutcome> Waivers { get; init; } = [];
+
+    /// <summary>Changes since the previous saved scan and the trend, when a history database was used.</summary>
+    public HistoryInfo? History { get; init; }
 
     /// <summary>Failing findings that no valid waiver covers: what --fail-on and the summary count.</summary>
     public IEnumerable<Finding> Unwaived => Findings.Where(f => f.Status != FindingStatus.Waived);
