@@ -88,19 +88,20 @@ public static class JsonReportWriter
         w.WriteStartObject("summary");
         foreach (var severity in new[] { Severity.Critical, Severity.High, Severity.Medium, Severity.Low, Severity.Info })
         {
-            w.WriteNumber(severity.ToName(), report.Findings.Count(f => f.Severity == severity));
+            w.WriteNumber(severity.ToName(), report.Unwaived.Count(f => f.Severity == severity));
         }
 
         w.WriteStartObject("byCategory");
-        foreach (var group in report.Findings.GroupBy(f => f.Category).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var group in report.Unwaived.GroupBy(f => f.Category).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             w.WriteNumber(group.Key, group.Count());
         }
 
         w.WriteEndObject();
-        w.WriteNumber("failed", report.Findings.Length);
+        w.WriteNumber("failed", report.Unwaived.Count());
         w.WriteNumber("passed", report.Passed);
         w.WriteNumber("notEvaluated", report.NotEvaluated.Length);
+        w.WriteNumber("waived", report.Findings.Count(f => f.Status == FindingStatus.Waived));
         w.WriteEndObject();
 
         w.WriteStartArray("findings");
@@ -138,6 +139,59 @@ public static class JsonReportWriter
 
             w.WriteString("message", d.Message);
             w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("waivers");
+        foreach (var o in report.Waivers)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", o.Waiver.Id);
+            w.WriteString("state", o.StateName);
+            w.WriteNumber("matched", o.Matched);
+            w.WriteString("expires", o.Waiver.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteString("approver", o.Waiver.Approver);
+            WriteNullable(w, "source", o.Waiver.Source);
+            if (o.Waiver.Line is { } wl)
+            {
+                w.WriteNumber("line", wl);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        if (report.History is { } h)
+        {
+            w.WriteStartObject("history");
+            w.WriteNumber("previousScan", h.PreviousScan);
+            w.WriteStartObject("changes");
+            w.WriteNumber("new", h.New);
+            w.WriteNumber("persisting", h.Persisting);
+            w.WriteNumber("resolved", h.Resolved);
+            w.WriteNumber("regressed", h.Regressed);
+            w.WriteNumber("notRescanned", h.NotRescanned);
+            w.WriteEndObject();
+            w.WriteStartArray("trend");
+            foreach (var t in h.Trend)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("scan", t.Scan);
+                w.WriteString("startedAt", t.StartedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+                w.WriteNumber("failed", t.Failed);
+                w.WriteNumber("waived", t.Waived);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteStartArray("resources");
+        foreach (var key in report.Resources)
+        {
+            w.WriteStringValue(key);
         }
 
         w.WriteEndArray();
@@ -253,6 +307,17 @@ public static class JsonReportWriter
         }
 
         WriteNullable(w, "profile", f.Profile);
+        if (f.Waiver is { } waiver)
+        {
+            w.WriteStartObject("waiver");
+            w.WriteString("id", waiver.Id);
+            w.WriteString("justification", waiver.Justification);
+            w.WriteString("approver", waiver.Approver);
+            w.WriteString("created", waiver.Created.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteString("expires", waiver.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            w.WriteEndObject();
+        }
+
         w.WriteEndObject();
     }
 

@@ -14,20 +14,30 @@ public static class TableReportWriter
 {
     public static void Write(ScanReport report, IAnsiConsole console, Severity minimum = Severity.Info, int? limit = null)
     {
-        var shown = report.Findings.Where(f => f.Severity >= minimum).ToList();
+        var unwaived = report.Unwaived.ToList();
+        var waivedCount = report.Findings.Length - unwaived.Count;
+        var shown = unwaived.Where(f => f.Severity >= minimum).ToList();
         console.Write(new Rule($"[bold]VirtSecScan[/] {Markup.Escape(JsonReportWriter.ToolVersion)} · profile [bold]{Markup.Escape(report.Profile)}[/]").LeftJustified());
         console.MarkupLine(
             $"{report.Collected.Length} files collected, {report.Skipped.Length} skipped, {report.Diagnostics.Count(d => d.Level == "error")} input errors · "
-            + $"[red]{report.Findings.Length} failed[/], [green]{report.Passed} passed[/], [yellow]{report.NotEvaluated.Length} not evaluated[/]"
+            + $"[red]{unwaived.Count} failed[/], [green]{report.Passed} passed[/], [yellow]{report.NotEvaluated.Length} not evaluated[/]"
+            + (waivedCount > 0 ? $", [blue]{waivedCount} waived[/]" : "")
             + (report.AdvisoryFeed.Published is { } p ? $" · advisory feed {p:yyyy-MM-dd} ({report.AdvisoryFeed.AgeDays} days old)" : ""));
+        if (report.History is { } h)
+        {
+            console.MarkupLine($"Since scan {h.PreviousScan}: [red]{h.New} new[/], [darkorange]{h.Regressed} regressed[/], [yellow]{h.Persisting} persisting[/], [green]{h.Resolved} resolved[/]"
+                + (h.NotRescanned > 0 ? $", [dim]{h.NotRescanned} not rescanned[/]" : "")
+                + (h.Trend.Length > 1 ? " · trend of failing findings: " + string.Join(" → ", h.Trend.Select(t => t.Failed.ToString(CultureInfo.InvariantCulture))) : ""));
+        }
+
         console.WriteLine();
 
-        if (report.Findings.Length > 0)
+        if (unwaived.Count > 0)
         {
             var chart = new BarChart().Width(60).Label("[bold]Findings by severity[/]");
             foreach (var severity in new[] { Severity.Critical, Severity.High, Severity.Medium, Severity.Low, Severity.Info })
             {
-                chart.AddItem(severity.ToName(), report.Findings.Count(f => f.Severity == severity), ColorOf(severity));
+                chart.AddItem(severity.ToName(), unwaived.Count(f => f.Severity == severity), ColorOf(severity));
             }
 
             console.Write(chart);
@@ -70,9 +80,9 @@ public static class TableReportWriter
             console.MarkupLine("[green]No findings at or above the chosen severity.[/]");
         }
 
-        if (shown.Count < report.Findings.Length)
+        if (shown.Count < unwaived.Count)
         {
-            console.MarkupLine($"[dim]{report.Findings.Length - shown.Count} findings below '{minimum.ToName()}' are hidden here (they are in the JSON report).[/]");
+            console.MarkupLine($"[dim]{unwaived.Count - shown.Count} findings below '{minimum.ToName()}' are hidden here (they are in the JSON report).[/]");
         }
 
         if (report.NotEvaluated.Length > 0)
@@ -104,7 +114,7 @@ public static class TableReportWriter
         matrix.AddColumn(new TableColumn("total").Centered());
         foreach (var (id, name) in ThreatCategory.Names)
         {
-            var inCategory = report.Findings.Where(f => f.Category == id).ToList();
+            var inCategory = report.Unwaived.Where(f => f.Category == id).ToList();
             var cells = new List<IRenderable> { new Markup($"{id} [dim]{Markup.Escape(name)}[/]") };
             foreach (var s in severities)
             {

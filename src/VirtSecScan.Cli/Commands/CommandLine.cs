@@ -23,6 +23,10 @@ public static class CommandLine
         root.Options.Add(rulesOption);
         root.Subcommands.Add(BuildScan(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildRules(rulesOption, stdout, stderr));
+        root.Subcommands.Add(BuildHistory(stdout, stderr));
+        root.Subcommands.Add(BuildDiff(stdout, stderr));
+        root.Subcommands.Add(BuildSchedule(rulesOption, stdout, stderr));
+        root.Subcommands.Add(BuildChecklist(rulesOption, stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -49,40 +53,53 @@ public static class CommandLine
 
     private static Command BuildScan(Option<string?> rulesOption, TextWriter stdout, TextWriter stderr)
     {
-        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore, Description = "Files or folders to scan (folders are walked recursively)" };
-        var site = new Option<string?>("--site") { Description = "Site model (zones, systems); default: site.yaml in a scanned folder", HelpName = "FILE" };
-        var profile = new Option<string>("--profile") { Description = $"Benchmark profile: {string.Join(", ", Profiles.Names.Keys)}", DefaultValueFactory = _ => Profiles.Default, HelpName = "NAME" };
-        var format = new Option<string[]>("--format") { Description = "Report format(s): table, json", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["table"], HelpName = "FMT" };
-        var output = new Option<string?>("--output", "-o") { Description = "Output file, or folder for several formats (findings.json ...)", HelpName = "PATH" };
-        var severity = new Option<string>("--severity") { Description = "Hide findings below this severity in table output (JSON keeps all)", DefaultValueFactory = _ => "info", HelpName = "MIN" };
-        var failOn = new Option<string?>("--fail-on") { Description = "Exit with 3 when a finding is at or above this severity", HelpName = "SEVERITY" };
-        var noProgress = new Option<bool>("--no-progress") { Description = "Never show progress" };
-        var forceProgress = new Option<bool>("--progress") { Description = "Show progress on stderr even when it is not a terminal" };
-        var logLevel = new Option<string>("--log-level") { Description = "verbose, debug, information, warning, error", DefaultValueFactory = _ => "warning", HelpName = "LEVEL" };
-        var logFile = new Option<string?>("--log-file") { Description = "Write logs to this file (compact JSON when it ends in .json)", HelpName = "FILE" };
-
         var scan = new Command("scan", "Scan files and folders and report ranked findings.");
-        scan.Arguments.Add(paths);
-        foreach (var option in new Option[] { site, profile, format, output, severity, failOn, noProgress, forceProgress, logLevel, logFile })
-        {
-            scan.Options.Add(option);
-        }
-
-        scan.SetAction(parse => new ScanCommand(stdout, stderr).Execute(new ScanArguments
-        {
-            Paths = parse.GetValue(paths) ?? [],
-            Site = parse.GetValue(site),
-            Profile = parse.GetValue(profile) ?? Profiles.Default,
-            Formats = parse.GetValue(format) ?? ["table"],
-            Output = parse.GetValue(output),
-            Severity = parse.GetValue(severity) ?? "info",
-            FailOn = parse.GetValue(failOn),
-            Progress = parse.GetValue(forceProgress) ? true : parse.GetValue(noProgress) ? false : null,
-            LogLevel = parse.GetValue(logLevel) ?? "warning",
-            LogFile = parse.GetValue(logFile),
-            RulesDirectory = parse.GetValue(rulesOption),
-        }));
+        var options = new ScanOptionSet(scan);
+        scan.SetAction(parse => new ScanCommand(stdout, stderr).Execute(options.Bind(parse, rulesOption)));
         return scan;
+    }
+
+    private static Command BuildSchedule(Option<string?> rulesOption, TextWriter stdout, TextWriter stderr)
+    {
+        var schedule = new Command("schedule", "Run scans on a cron schedule, or print a systemd unit and timer or a crontab line for one.");
+        var cronHelp = "Five-field cron expression, e.g. \"0 2 * * *\" (02:00 every day)";
+
+        var run = new Command("run", "Stay in the foreground and scan at every cron occurrence (never two scans at once); stops cleanly on SIGTERM.");
+        var cron = new Option<string>("--cron") { Description = cronHelp, Required = true, HelpName = "EXPR" };
+        var zone = new Option<string?>("--time-zone") { Description = "Time zone of the cron expression (default: the machine's)", HelpName = "ZONE" };
+        var scheduleLog = new Option<string?>("--schedule-log") { Description = "Scheduler log file, rolled daily (default: virtsecscan/logs/schedule-.log in the user's data folder)", HelpName = "FILE" };
+        run.Options.Add(cron);
+        run.Options.Add(zone);
+        run.Options.Add(scheduleLog);
+        var runOptions = new ScanOptionSet(run);
+        run.SetAction(parse =>
+        {
+            var scan = runOptions.Bind(parse, rulesOption);
+            return ScheduleCommand.Run(new ScheduleArguments
+            {
+                Cron = parse.GetValue(cron)!,
+                TimeZone = parse.GetValue(zone),
+                ScheduleLog = parse.GetValue(scheduleLog),
+                Scan = scan with { Output = scan.Output ?? Path.Combine(Path.GetDirectoryName(History.HistoryStore.DefaultPath)!, "reports"), Formats = scan.Formats is ["table"] ? ["json", "table"] : scan.Formats },
+            }, stdout, stderr);
+        });
+
+        var systemd = new Command("systemd", "Print a systemd service and timer that run this scan on the cron schedule.");
+        var systemdCron = new Option<string>("--cron") { Description = cronHelp, Required = true, HelpName = "EXPR" };
+        systemd.Options.Add(systemdCron);
+        var systemdOptions = new ScanOptionSet(systemd);
+        systemd.SetAction(parse => ScheduleCommand.Systemd(parse.GetValue(systemdCron)!, ScheduleCommand.ScanCommandLine(systemdOptions.Bind(parse, rulesOption)), stdout, stderr));
+
+        var crontab = new Command("cron", "Print a crontab line that runs this scan on the cron schedule.");
+        var crontabCron = new Option<string>("--cron") { Description = cronHelp, Required = true, HelpName = "EXPR" };
+        crontab.Options.Add(crontabCron);
+        var crontabOptions = new ScanOptionSet(crontab);
+        crontab.SetAction(parse => ScheduleCommand.Crontab(parse.GetValue(crontabCron)!, ScheduleCommand.ScanCommandLine(crontabOptions.Bind(parse, rulesOption)), stdout, stderr));
+
+        schedule.Subcommands.Add(run);
+        schedule.Subcommands.Add(systemd);
+        schedule.Subcommands.Add(crontab);
+        return schedule;
     }
 
     private static Command BuildRules(Option<string?> rulesOption, TextWriter stdout, TextWriter stderr)
@@ -103,6 +120,76 @@ public static class CommandLine
         rules.Subcommands.Add(list);
         rules.Subcommands.Add(validate);
         return rules;
+    }
+
+    private static Command BuildHistory(TextWriter stdout, TextWriter stderr)
+    {
+        var history = new Command("history", "List and show saved scans (see scan --save).");
+        var db = new Option<string?>("--db") { Description = "History database (default: virtsecscan/history.db in the user's data folder)", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        var limit = new Option<int>("--limit") { Description = "How many scans to list", DefaultValueFactory = _ => 50 };
+        var list = new Command("list", "List saved scans, newest first.");
+        list.Options.Add(db);
+        list.Options.Add(format);
+        list.Options.Add(limit);
+        list.SetAction(parse => HistoryCommand.List(parse.GetValue(db), parse.GetValue(limit), parse.GetValue(format) ?? "table", stdout, stderr));
+
+        var show = new Command("show", "Show one saved scan (json: the report exactly as written).");
+        var scanId = new Argument<long>("SCAN") { Description = "Scan id from 'history list'" };
+        show.Arguments.Add(scanId);
+        show.Options.Add(db);
+        show.Options.Add(format);
+        show.SetAction(parse => HistoryCommand.Show(parse.GetValue(db), parse.GetValue(scanId), parse.GetValue(format) ?? "table", stdout, stderr));
+        history.Subcommands.Add(list);
+        history.Subcommands.Add(show);
+        return history;
+    }
+
+    private static Command BuildDiff(TextWriter stdout, TextWriter stderr)
+    {
+        var diff = new Command("diff", "New, persisting, resolved and regressed findings between two saved scans (default: the last two of the same targets).");
+        var oldId = new Argument<long?>("OLD") { Arity = ArgumentArity.ZeroOrOne, Description = "Older scan id" };
+        var newId = new Argument<long?>("NEW") { Arity = ArgumentArity.ZeroOrOne, Description = "Newer scan id" };
+        var db = new Option<string?>("--db") { Description = "History database", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table, json or md", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        diff.Arguments.Add(oldId);
+        diff.Arguments.Add(newId);
+        diff.Options.Add(db);
+        diff.Options.Add(format);
+        diff.SetAction(parse => HistoryCommand.Diff(parse.GetValue(db), parse.GetValue(oldId), parse.GetValue(newId), parse.GetValue(format) ?? "table", stdout, stderr));
+        return diff;
+    }
+
+    private static Command BuildChecklist(Option<string?> rulesOption, TextWriter stdout, TextWriter stderr)
+    {
+        var checklist = new Command("checklist", "Pre-audit checklist: scan, then give each control of a framework PASS, FAIL, MANUAL, NOT-EVALUATED or WAIVED with its evidence.");
+        var framework = new Option<string>("--framework") { Description = "hipaa, mlps-l3, nist-800-125b or nist-800-53 (catalogues in rulesets/compliance/)", Required = true, HelpName = "NAME" };
+        var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore, Description = "Files or folders to scan" };
+        var site = new Option<string?>("--site") { Description = "Site model", HelpName = "FILE" };
+        var profile = new Option<string>("--profile") { Description = "Benchmark profile", DefaultValueFactory = _ => Profiles.Default, HelpName = "NAME" };
+        var waivers = new Option<string?>("--waivers") { Description = "Waivers file", HelpName = "FILE" };
+        var attestations = new Option<string?>("--attestations") { Description = "Answers to manual items (who, when, evidence)", HelpName = "FILE" };
+        var format = new Option<string>("--format") { Description = "table, md, csv, html or json", DefaultValueFactory = _ => "table", HelpName = "FMT" };
+        var output = new Option<string?>("--output", "-o") { Description = "Output file", HelpName = "FILE" };
+        checklist.Arguments.Add(paths);
+        foreach (var option in new Option[] { framework, site, profile, waivers, attestations, format, output })
+        {
+            checklist.Options.Add(option);
+        }
+
+        checklist.SetAction(parse => ChecklistCommand.Execute(new ChecklistArguments
+        {
+            Framework = parse.GetValue(framework)!,
+            Paths = parse.GetValue(paths) ?? [],
+            Site = parse.GetValue(site),
+            Profile = parse.GetValue(profile) ?? Profiles.Default,
+            Waivers = parse.GetValue(waivers),
+            Attestations = parse.GetValue(attestations),
+            Format = parse.GetValue(format) ?? "table",
+            Output = parse.GetValue(output),
+            RulesDirectory = parse.GetValue(rulesOption),
+        }, stdout, stderr));
+        return checklist;
     }
 
     /// <summary>The rules folder: --rules, else VIRTSECSCAN_RULES, else the rulesets shipped beside the tool.</summary>

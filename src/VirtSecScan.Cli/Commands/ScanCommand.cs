@@ -5,6 +5,7 @@ using Serilog.Formatting.Compact;
 using Spectre.Console;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Engine.Scanning;
+using VirtSecScan.History;
 using VirtSecScan.Reporting;
 
 namespace VirtSecScan.Cli.Commands;
@@ -22,6 +23,9 @@ public sealed record ScanArguments
     public required string LogLevel { get; init; }
     public string? LogFile { get; init; }
     public string? RulesDirectory { get; init; }
+    public string? Waivers { get; init; }
+    public bool Save { get; init; }
+    public string? Database { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -76,6 +80,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             Profile = args.Profile,
             SiteFile = args.Site,
             RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
+            WaiversFile = args.Waivers,
         };
 
         ScanReport report;
@@ -108,7 +113,38 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);
-        WriteReports(report, formats, args.Output, minimum);
+        HistoryStore? store = null;
+        if (args.Save || args.Database is not null)
+        {
+            store = HistoryCommand.Open(args.Database, stderr);
+            if (store is null)
+            {
+                return ExitCodes.InternalError;
+            }
+        }
+
+        using (store)
+        {
+            if (store is not null && ScanDiff.SinceLast(store, report) is { } diff)
+            {
+                var trend = store.Trend(diff.New.TargetsKey)
+                    .Select(t => new TrendPoint(t.Id, t.StartedAt, t.Failed, t.Waived))
+                    .Append(new TrendPoint(0, report.StartedAt, diff.New.Failed, diff.New.Waived));
+                report = report with
+                {
+                    History = new HistoryInfo(diff.Old.Id, diff.Count(ChangeKind.New), diff.Count(ChangeKind.Persisting), diff.Count(ChangeKind.Resolved),
+                        diff.Count(ChangeKind.Regressed), diff.Count(ChangeKind.NotRescanned), [.. trend]),
+                };
+            }
+
+            WriteReports(report, formats, args.Output, minimum);
+            if (args.Save && store is not null)
+            {
+                var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());
+                log.Information("Saved scan {ScanId} in {Database}", id, store.Path);
+                stderr.WriteLine($"saved as scan {id} in {store.Path}");
+            }
+        }
 
         var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
         if (readable == 0)
@@ -117,7 +153,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             return ExitCodes.UsageError;
         }
 
-        return failOn is { } threshold && report.Findings.Any(f => f.Severity >= threshold)
+        return failOn is { } threshold && report.Unwaived.Any(f => f.Severity >= threshold)
             ? ExitCodes.FindingsAtOrAboveFailOn
             : ExitCodes.Ok;
     }
@@ -254,6 +290,33 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         return config.CreateLogger();
+    }
+}
+
+/// <summary>
+/// Test-only fault injection, off unless an environment variable names a marker file: used by the test that kills
+/// the process in the middle of <c>scan --save</c> to prove a scan is saved whole or not at all.
+/// </summary>
+internal static class FaultInjection
+{
+    public const string PauseDuringSave = "VIRTSECSCAN_TEST_PAUSE_DURING_SAVE";
+
+    public static Action<int>? AfterHistoryRow()
+    {
+        var marker = Environment.GetEnvironmentVariable(PauseDuringSave);
+        if (string.IsNullOrEmpty(marker))
+        {
+            return null;
+        }
+
+        return row =>
+        {
+            if (row == 1)
+            {
+                File.WriteAllText(marker, "paused inside the save transaction");
+                Thread.Sleep(Timeout.Infinite);
+            }
+        };
     }
 }
 

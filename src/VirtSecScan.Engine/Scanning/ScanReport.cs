@@ -12,6 +12,22 @@ public sealed record RulesetInfo(string Name, string Version);
 
 public sealed record FeedInfo(DateOnly? Published, int? AgeDays, int Advisories);
 
+/// <summary>Changes since the previous saved scan of the same targets, and the failing-finding trend (history).</summary>
+public sealed record HistoryInfo(
+    long PreviousScan,
+    int New,
+    int Persisting,
+    int Resolved,
+    int Regressed,
+    int NotRescanned,
+    ImmutableArray<TrendPoint> Trend);
+
+/// <summary>One saved scan in a trend: when, and how many failing and waived findings it had.</summary>
+public sealed record TrendPoint(long Scan, DateTimeOffset StartedAt, int Failed, int Waived);
+
+/// <summary>How often one rule passed, failed, could not be decided or hit an error in a scan.</summary>
+public sealed record RuleTally(int Pass, int Fail, int NotEvaluated, int Error, int Waived);
+
 /// <summary>Everything one scan found, ready for any report writer.</summary>
 public sealed record ScanReport
 {
@@ -30,7 +46,27 @@ public sealed record ScanReport
     public required int Passed { get; init; }
     public required ImmutableArray<Diagnostic> Diagnostics { get; init; }
 
-    public int CountAtOrAbove(Severity severity) => Findings.Count(f => f.Severity >= severity);
+    /// <summary>
+    /// Every resource the scan collected (<c>type:id</c>, sorted). A finding can only be called resolved by a
+    /// later scan that collected its resource again.
+    /// </summary>
+    public ImmutableArray<string> Resources { get; init; } = [];
+
+    /// <summary>Outcomes per rule id (pass, fail, not-evaluated, error, waived), for checklists and trends.</summary>
+    public ImmutableSortedDictionary<string, RuleTally> RuleResults { get; init; } = ImmutableSortedDictionary<string, RuleTally>.Empty;
+
+    /// <summary>Each waiver of the waivers file and what became of it (active, expired, unused).</summary>
+    public ImmutableArray<Waivers.WaiverOutcome> Waivers { get; init; } = [];
+
+    /// <summary>Changes since the previous saved scan and the trend, when a history database was used.</summary>
+    public HistoryInfo? History { get; init; }
+
+    /// <summary>Failing findings that no valid waiver covers: what --fail-on and the summary count.</summary>
+    public IEnumerable<Finding> Unwaived => Findings.Where(f => f.Status != FindingStatus.Waived);
+
+    public static string ResourceKey(ResourceRef resource) => $"{resource.Type}:{resource.Id}".ToLowerInvariant();
+
+    public int CountAtOrAbove(Severity severity) => Unwaived.Count(f => f.Severity >= severity);
 }
 
 /// <summary>Progress of a scan, for a progress bar.</summary>

@@ -9,6 +9,7 @@ using VirtSecScan.Core.Scoring;
 using VirtSecScan.Core.Site;
 using VirtSecScan.Engine.Feed;
 using VirtSecScan.Engine.Rulesets;
+using VirtSecScan.Engine.Waivers;
 
 namespace VirtSecScan.Engine.Scanning;
 
@@ -20,6 +21,9 @@ public sealed record ScanOptions
     public string? SiteFile { get; init; }
     public required string RulesDirectory { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>A waivers file (YAML); waivers are judged on the scan date.</summary>
+    public string? WaiversFile { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -45,6 +49,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         var (rulesets, feed) = LoadRules(options.RulesDirectory);
+        var waivers = LoadWaivers(options.WaiversFile);
         var files = EnumerateInputs(options.Inputs);
         var site = LoadSite(files);
 
@@ -119,6 +124,12 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         var scored = outcomes
             .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
             .ToList();
+        var (afterWaivers, waiverOutcomes, waiverDiagnostics) = WaiverApplier.Apply(scored, waivers, DateOnly.FromDateTime(startedAt.UtcDateTime));
+        scored = [.. afterWaivers];
+        diagnostics.AddRange(waiverDiagnostics);
+        var failing = RiskScorer.Rank(scored.Where(f => f.Status is FindingStatus.Fail or FindingStatus.Error));
+        var waived = RiskScorer.Rank(scored.Where(f => f.Status == FindingStatus.Waived))
+            .Select(f => f with { Rank = failing.Length + f.Rank });
         var feedPublished = feed.Published;
         return new ScanReport
         {
@@ -130,12 +141,23 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             AdvisoryFeed = new FeedInfo(feedPublished, feedPublished is { } p ? DateOnly.FromDateTime(startedAt.UtcDateTime).DayNumber - p.DayNumber : null, feed.Advisories.Length),
             Collected = collected.OrderBy(c => c.File, StringComparer.Ordinal).ToImmutableArray(),
             Skipped = skipped.OrderBy(s => s.File, StringComparer.Ordinal).ToImmutableArray(),
-            Findings = RiskScorer.Rank(scored.Where(f => f.Status is FindingStatus.Fail or FindingStatus.Error)),
+            Findings = [.. failing, .. waived],
             NotEvaluated = scored.Where(f => f.Status == FindingStatus.NotEvaluated)
                 .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
                 .ToImmutableArray(),
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
+            Resources = facts.OfType<IConfigFact>().Select(f => ScanReport.ResourceKey(f.Resource)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray(),
+            RuleResults = scored.GroupBy(f => f.RuleId, StringComparer.Ordinal).ToImmutableSortedDictionary(
+                g => g.Key,
+                g => new RuleTally(
+                    g.Count(f => f.Status == FindingStatus.Pass),
+                    g.Count(f => f.Status == FindingStatus.Fail),
+                    g.Count(f => f.Status == FindingStatus.NotEvaluated),
+                    g.Count(f => f.Status == FindingStatus.Error),
+                    g.Count(f => f.Status == FindingStatus.Waived)),
+                StringComparer.Ordinal),
+            Waivers = waiverOutcomes,
         };
     }
 
@@ -157,6 +179,27 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         return (rulesets, feed);
+    }
+
+    private static ImmutableArray<WaiverEntry> LoadWaivers(string? path)
+    {
+        if (path is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            return WaiverFile.Parse(File.ReadAllText(path), path.Replace('\\', '/'));
+        }
+        catch (DataFileException ex)
+        {
+            throw new ScanSetupException("the waivers file has errors", [ex.ToDiagnostic()]);
+        }
+        catch (IOException ex)
+        {
+            throw new ScanSetupException($"cannot read the waivers file {path}: {ex.Message}", []);
+        }
     }
 
     private SiteModel LoadSite(List<(string Path, string Display)> files)
