@@ -41,7 +41,7 @@ public sealed class AdvisoryFeedLoaderTests
         var (feed, _) = AdvisoryFeedLoader.LoadDirectory(RepoPaths.Advisories, p => p);
 
         Assert.True(feed.Advisories.Length >= 5, $"only {feed.Advisories.Length} advisories");
-        Assert.All(feed.Advisories, a => Assert.StartsWith("VMSA-", a.Id, StringComparison.Ordinal));
+        Assert.All(feed.Advisories.Where(a => a.CoversProduct("esxi") || a.CoversProduct("vcenter")), a => Assert.StartsWith("VMSA-", a.Id, StringComparison.Ordinal));
         Assert.Contains(feed.Advisories, a => a.Id == "VMSA-2025-0004");
     }
 
@@ -138,6 +138,49 @@ public sealed class AdvisoryFeedLoaderTests
         var error = Assert.Single(errors);
         Assert.Equal("advisories/vmware/esxi-lifecycle.yaml", error.File);
         Assert.Equal(5, error.Line);
+    }
+
+    [Fact]
+    public void WindowsOsBuildLineParsesForHyperV()
+    {
+        var text = ValidAdvisory
+            .Replace("- product: esxi", "- product: hyper-v", StringComparison.Ordinal)
+            .Replace("line: \"8.0U3\"", "line: \"10.0.20348\"", StringComparison.Ordinal)
+            .Replace("fixedBuild: 30000000", "fixedBuild: 2582", StringComparison.Ordinal);
+
+        var fix = Assert.Single(Parse(text).Fixes);
+
+        Assert.Equal("hyper-v", fix.Product);
+        Assert.Equal("10.0.20348", fix.Line);
+        Assert.Equal(2582, fix.FixedBuild);
+    }
+
+    [Theory]
+    [InlineData("8")]
+    [InlineData("10.0.20348U2")]
+    [InlineData("10.0.20348.2582")]
+    public void MalformedLineIsAnErrorAtTheRow(string line)
+    {
+        var text = ValidAdvisory.Replace("line: \"8.0U3\"", $"line: \"{line}\"", StringComparison.Ordinal);
+
+        var ex = Assert.Throws<DataFileException>(() => Parse(text));
+
+        Assert.Equal(TestVms.LineOf(text, "- product: esxi"), ex.Line);
+        Assert.Contains(line, ex.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShippedFeedHasTheVcenterBuildMapAndLifecycle()
+    {
+        var (feed, _) = AdvisoryFeedLoader.LoadDirectory(RepoPaths.Advisories, p => p);
+
+        var build = feed.FindBuild("vcenter", 23504390);
+        Assert.NotNull(build);
+        Assert.Equal("8.0U2", build.Line);
+        Assert.Contains("8.0 Update 2c", build.Name, StringComparison.Ordinal);
+        Assert.Contains("8.0.2.00300", build.Name, StringComparison.Ordinal);
+        Assert.Single(feed.Lifecycles, l => l.Product == "vcenter" && l.Branch == "7.0" && l.EndOfGeneralSupport == new DateOnly(2025, 10, 2));
+        Assert.Null(feed.FindBuild("esxi", 23504390));
     }
 
     private static Core.Advisories.Advisory Parse(string text)

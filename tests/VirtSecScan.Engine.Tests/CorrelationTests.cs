@@ -35,9 +35,10 @@ public sealed class CorrelationTests
     }
 
     [Fact]
-    public void Esxi803Build24784735HasNoFailingAdvisoryOutcome()
+    public void Esxi803Build25595708HasNoFailingAdvisoryOutcome()
     {
-        var outcomes = Evaluate(Host("8.0.3", 24784735));
+        // 8.0 U3k (ESXi80U3k-25595708), the newest ESXi fix in the shipped feed (VMSA-2026-0006).
+        var outcomes = Evaluate(Host("8.0.3", 25595708));
 
         var advisories = outcomes.Where(o => o.RuleId == PatchFindings.AdvisoryMissing).ToList();
         Assert.NotEmpty(advisories);

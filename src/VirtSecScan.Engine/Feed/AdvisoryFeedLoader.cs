@@ -141,9 +141,10 @@ public static class AdvisoryFeedLoader
             }
 
             var line = y.RequiredString(fm, "line", $"{what}: fix");
-            if (!System.Text.RegularExpressions.Regex.IsMatch(line, @"^\d+\.\d+(U\d+)?$"))
+            // 8.0 / 8.0U2 (VMware update lines), or 10.0.20348 (a Windows OS build, product hyper-v: fixedBuild is the UBR).
+            if (!System.Text.RegularExpressions.Regex.IsMatch(line, @"^\d+\.\d+(U\d+)?$|^\d+\.\d+\.\d+$"))
             {
-                throw y.Error(fm, $"{what}: line '{line}' is not an update line such as 8.0 or 8.0U2");
+                throw y.Error(fm, $"{what}: line '{line}' is not an update line such as 8.0 or 8.0U2 (or a Windows OS build such as 10.0.20348)");
             }
 
             fixes.Add(new AdvisoryFix(y.RequiredString(fm, "product", $"{what}: fix"), line, build, y.OptionalString(fm, "fixedName", what), noFix, fixCves));
