@@ -23,6 +23,7 @@ public static class CommandLine
         root.Options.Add(rulesOption);
         root.Subcommands.Add(BuildScan(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildRules(rulesOption, stdout, stderr));
+        root.Subcommands.Add(FeedCommand.Build(rulesOption, stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -60,10 +61,11 @@ public static class CommandLine
         var forceProgress = new Option<bool>("--progress") { Description = "Show progress on stderr even when it is not a terminal" };
         var logLevel = new Option<string>("--log-level") { Description = "verbose, debug, information, warning, error", DefaultValueFactory = _ => "warning", HelpName = "LEVEL" };
         var logFile = new Option<string?>("--log-file") { Description = "Write logs to this file (compact JSON when it ends in .json)", HelpName = "FILE" };
+        var epss = new Option<string?>("--epss") { Description = "EPSS scores (CSV: cve,epss,percentile) to rank findings by; default: epss.csv in the feed folder", HelpName = "FILE" };
 
         var scan = new Command("scan", "Scan files and folders and report ranked findings.");
         scan.Arguments.Add(paths);
-        foreach (var option in new Option[] { site, profile, format, output, severity, failOn, noProgress, forceProgress, logLevel, logFile })
+        foreach (var option in new Option[] { site, profile, format, output, severity, failOn, noProgress, forceProgress, logLevel, logFile, epss })
         {
             scan.Options.Add(option);
         }
@@ -81,6 +83,7 @@ public static class CommandLine
             LogLevel = parse.GetValue(logLevel) ?? "warning",
             LogFile = parse.GetValue(logFile),
             RulesDirectory = parse.GetValue(rulesOption),
+            Epss = parse.GetValue(epss),
         }));
         return scan;
     }

@@ -22,6 +22,7 @@ public sealed record ScanArguments
     public required string LogLevel { get; init; }
     public string? LogFile { get; init; }
     public string? RulesDirectory { get; init; }
+    public string? Epss { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -76,6 +77,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             Profile = args.Profile,
             SiteFile = args.Site,
             RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
+            EpssFile = args.Epss,
         };
 
         ScanReport report;
