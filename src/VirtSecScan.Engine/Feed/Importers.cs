@@ -432,7 +432,12 @@ public static partial class VmsaHtmlImporter
             }
 
             var header = trs[0].Children.Select(c => Regex.Replace(c.TextContent, @"\s+", " ").Trim()).ToList();
-            int Col(params string[] names) => header.FindIndex(h => names.Any(n => h.StartsWith(n, StringComparison.OrdinalIgnoreCase)));
+            int Col(params string[] names)
+            {
+                var i = header.FindIndex(h => names.Any(n => h.StartsWith(n, StringComparison.OrdinalIgnoreCase)));
+                return i >= 0 ? i : header.FindIndex(h => names.Any(n => h.Contains(n, StringComparison.OrdinalIgnoreCase)));
+            }
+
             var (product, version, cveCol, cvssCol, fixedCol, workCol) = (Col("Product"), Col("Version"), Col("CVE"), Col("CVSS"), Col("Fixed Version"), Col("Workaround"));
             if (product < 0 || fixedCol < 0 || cveCol < 0)
             {
@@ -452,6 +457,13 @@ public static partial class VmsaHtmlImporter
                     continue;
                 }
 
+                if (FixSpec.ProductOf(productName) is not { } prod)
+                {
+                    warnings.Add($"{file}:{line}: product '{productName}' is not a product the feed knows; left out");
+                    continue;
+                }
+
+                // CVSS of the products the feed covers only (a VMSA scores the same CVE differently per product).
                 var scores = Regex.Matches(Cell(cvssCol), @"\d+(?:\.\d)?").Select(m => double.Parse(m.Value, CultureInfo.InvariantCulture)).ToList();
                 for (var i = 0; i < rowCves.Count; i++)
                 {
@@ -460,12 +472,6 @@ public static partial class VmsaHtmlImporter
                     {
                         cvss[rowCves[i]] = Math.Max(cvss.GetValueOrDefault(rowCves[i]), sc);
                     }
-                }
-
-                if (FixSpec.ProductOf(productName) is not { } prod)
-                {
-                    warnings.Add($"{file}:{line}: product '{productName}' is not a product the feed knows; left out");
-                    continue;
                 }
 
                 var fixedText = Cell(fixedCol);
