@@ -10,6 +10,15 @@ public static class CollectorRegistry
     [
         new VmxCollector(),
         new EsxiVersionCollector(),
+        new Vmware.EsxiProfileCollector(),
+        new Vmware.VcenterVersionCollector(),
+        new Vmware.VmwareHtmlVersionCollector(),
+        new Vmware.VmHostCsvCollector(),
+        new Proxmox.PveVersionCollector(),
+        new Libvirt.VirshVersionCollector(),
+        new Libvirt.PackageListCollector(),
+        new HyperV.ComputerInfoCollector(),
+        new Xen.XeHostParamCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

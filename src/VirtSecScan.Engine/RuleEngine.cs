@@ -3,6 +3,7 @@ using NRules;
 using NRules.Fluent;
 using NRules.RuleModel;
 using VirtSecScan.Core.Advisories;
+using VirtSecScan.Core.Facts;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Engine.Correlation;
 using VirtSecScan.Engine.Rulesets;
@@ -21,7 +22,7 @@ public sealed class RuleEngine
     {
         Profile = profile;
         var repository = new RuleRepository();
-        repository.Load(spec => spec.From(typeof(HostMissingAdvisoryFixes).Assembly).Where(r => r.Name.StartsWith("esxi.", StringComparison.Ordinal)));
+        repository.Load(spec => spec.From(typeof(HostMissingAdvisoryFixes).Assembly).Where(r => r.Name.StartsWith("esxi.", StringComparison.Ordinal) || r.Name.StartsWith("patch.", StringComparison.Ordinal)));
 
         var dataRules = new RuleSet("data-rules");
         foreach (var rule in rulesets.SelectMany(r => r.Rules).Where(r => r.InProfile(profile)))
@@ -41,12 +42,18 @@ public sealed class RuleEngine
     /// <summary>Runs every rule over the facts and returns all outcomes (fail, pass, not-evaluated), in no particular order.</summary>
     public ImmutableArray<Finding> Evaluate(IEnumerable<object> facts, AdvisoryFeed feed, DateOnly date)
     {
+        facts = facts as IReadOnlyCollection<object> ?? facts.ToList();
         var session = _factory.CreateSession();
         session.Insert(new ScanContext(Profile, date));
         session.InsertAll(facts);
         session.InsertAll(feed.Advisories);
         session.InsertAll(feed.Lifecycles);
         session.Fire();
-        return session.Query<RuleOutcome>().Select(o => o.Finding).ToImmutableArray();
+        var outcomes = session.Query<RuleOutcome>().Select(o => o.Finding).ToImmutableArray();
+
+        // The feed's age matters wherever patch levels are judged: a stale feed is a finding of its own.
+        return facts.OfType<HypervisorBuild>().Any()
+            ? outcomes.Add(PatchFindings.ForStaleFeed(feed.Published, feed.Kev?.DateReleased, date, Profile))
+            : outcomes;
     }
 }

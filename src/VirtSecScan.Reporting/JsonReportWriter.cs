@@ -61,6 +61,9 @@ public static class JsonReportWriter
         }
 
         w.WriteNumber("advisories", report.AdvisoryFeed.Advisories);
+        WriteNullable(w, "kevCatalogVersion", report.AdvisoryFeed.KevCatalogVersion);
+        WriteNullable(w, "kevDateReleased", report.AdvisoryFeed.KevDateReleased?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        WriteNullable(w, "epssScoreDate", report.AdvisoryFeed.EpssScoreDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         w.WriteEndObject();
         w.WriteStartArray("collected");
         foreach (var c in report.Collected)
@@ -304,6 +307,16 @@ public static class JsonReportWriter
 
             w.WriteEndArray();
             w.WriteEndObject();
+        }
+
+        if (f.DaysSinceFix is { } daysSinceFix)
+        {
+            w.WriteNumber("daysSinceFix", daysSinceFix);
+        }
+
+        if (f.EpssPercentile is { } epss)
+        {
+            w.WriteNumber("epssPercentile", epss);
         }
 
         WriteNullable(w, "profile", f.Profile);

@@ -20,7 +20,10 @@ public sealed class RiskScorerTests
         var kevScored = RiskScorer.Score(kev, Unknown);
 
         Assert.Equal(50, plainScored.Score);
-        Assert.Equal(75, kevScored.Score);
+
+        // 50 x 1.5 = 75, then lifted above every critical finding without KEV (ceiling x 1.1).
+        Assert.Equal(Math.Round(RiskScorer.NonKevCeiling(Severity.Critical) * 1.1, 1), kevScored.Score);
+        Assert.Contains(kevScored.ScoreFactors, f => f.Factor == "kevPriority");
         var factor = Factor(kevScored, "exploitation");
         Assert.Equal(1.5, factor.Value);
         Assert.Contains("CISA KEV", factor.Reason, StringComparison.Ordinal);
@@ -35,7 +38,7 @@ public sealed class RiskScorerTests
 
         var scored = RiskScorer.Score(finding, Unknown);
 
-        Assert.Equal(90, scored.Score);
+        Assert.Equal(Math.Round(RiskScorer.NonKevCeiling(Severity.Critical) * 1.2, 1), scored.Score);
         var factor = Factor(scored, "exploitation");
         Assert.Equal(1.8, factor.Value);
         Assert.Contains("ransomware", factor.Reason, StringComparison.Ordinal);

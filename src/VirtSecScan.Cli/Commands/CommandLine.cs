@@ -27,6 +27,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildDiff(stdout, stderr));
         root.Subcommands.Add(BuildSchedule(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildChecklist(rulesOption, stdout, stderr));
+        root.Subcommands.Add(FeedCommand.Build(rulesOption, stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -130,7 +130,13 @@ public static class RulesCommand
                 {
                     var (rulesets, feed) = Scanner.LoadRules(target);
                     rules += rulesets.Sum(r => r.Rules.Length);
-                    stdout.WriteLine($"{target}: {rulesets.Length} rulesets, {rulesets.Sum(r => r.Rules.Length)} rules, {feed.Advisories.Length} advisories: valid");
+                    var failures = FeedSelfTest.Run(feed);
+                    if (!failures.IsEmpty)
+                    {
+                        throw new ScanSetupException($"the advisory feed fails {failures.Length} of its {feed.Tests.Length} self-tests", failures);
+                    }
+
+                    stdout.WriteLine($"{target}: {rulesets.Length} rulesets, {rulesets.Sum(r => r.Rules.Length)} rules, {feed.Advisories.Length} advisories, {feed.Tests.Length} feed self-tests passed: valid");
                 }
                 catch (ScanSetupException ex)
                 {
@@ -143,7 +149,12 @@ public static class RulesCommand
                 try
                 {
                     var text = File.ReadAllText(target);
-                    if (Path.GetFullPath(target).Replace('\\', '/').Contains("/advisories/", StringComparison.Ordinal))
+                    if (string.Equals(Path.GetFileName(target), AdvisoryFeedLoader.TestsFile, StringComparison.OrdinalIgnoreCase))
+                    {
+                        var cases = FeedSelfTest.Parse(text, target);
+                        stdout.WriteLine($"{target}: {cases.Length} feed self-tests: valid (run them with 'rules validate' on the rules folder)");
+                    }
+                    else if (Path.GetFullPath(target).Replace('\\', '/').Contains("/advisories/", StringComparison.Ordinal))
                     {
                         AdvisoryFeedLoader.ValidateFile(text, target);
                         stdout.WriteLine($"{target}: valid advisory feed file");

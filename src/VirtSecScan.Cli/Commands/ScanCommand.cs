@@ -26,6 +26,7 @@ public sealed record ScanArguments
     public string? Waivers { get; init; }
     public bool Save { get; init; }
     public string? Database { get; init; }
+    public string? Epss { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -81,6 +82,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             SiteFile = args.Site,
             RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
             WaiversFile = args.Waivers,
+            EpssFile = args.Epss,
         };
 
         ScanReport report;

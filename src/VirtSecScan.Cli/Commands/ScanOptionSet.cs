@@ -19,12 +19,13 @@ public sealed class ScanOptionSet
     private readonly Option<string?> _logFile = new("--log-file") { Description = "Write logs to this file (compact JSON when it ends in .json)", HelpName = "FILE" };
     private readonly Option<string?> _waivers = new("--waivers") { Description = "Waivers file (YAML): accepted risks with justification, approver and expiry", HelpName = "FILE" };
     private readonly Option<bool> _save = new("--save") { Description = "Save the scan in the history database" };
+    private readonly Option<string?> _epss = new("--epss") { Description = "EPSS scores (CSV: cve,epss,percentile) to rank findings by; default: epss.csv in the feed folder", HelpName = "FILE" };
     private readonly Option<string?> _db = new("--db") { Description = "History database (default: virtsecscan/history.db in the user's data folder)", HelpName = "FILE" };
 
     public ScanOptionSet(Command command)
     {
         command.Arguments.Add(_paths);
-        foreach (var option in new Option[] { _site, _profile, _format, _output, _severity, _failOn, _noProgress, _forceProgress, _logLevel, _logFile, _waivers, _save, _db })
+        foreach (var option in new Option[] { _site, _profile, _format, _output, _severity, _failOn, _noProgress, _forceProgress, _logLevel, _logFile, _waivers, _save, _db, _epss })
         {
             command.Options.Add(option);
         }
@@ -46,5 +47,6 @@ public sealed class ScanOptionSet
         Waivers = parse.GetValue(_waivers),
         Save = parse.GetValue(_save),
         Database = parse.GetValue(_db),
+        Epss = parse.GetValue(_epss),
     };
 }

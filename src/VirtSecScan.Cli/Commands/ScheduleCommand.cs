@@ -166,6 +166,7 @@ public static class ScheduleCommand
         Opt("--profile", scan.Profile);
         Opt("--waivers", scan.Waivers is null ? null : Path.GetFullPath(scan.Waivers));
         Opt("--fail-on", scan.FailOn);
+        Opt("--epss", scan.Epss is null ? null : Path.GetFullPath(scan.Epss));
         foreach (var f in scan.Formats)
         {
             Opt("--format", f);

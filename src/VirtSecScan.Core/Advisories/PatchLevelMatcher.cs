@@ -62,6 +62,16 @@ public static class PatchLevelMatcher
             return new CveVerdict(cve, PatchVerdict.NotApplicable, null, $"no fix row for branch {host.Branch}");
         }
 
+        if (host.Unplaced is { } why)
+        {
+            return new CveVerdict(cve, PatchVerdict.Indeterminate, null, $"the host's version cannot be placed ({why}); verify by hand");
+        }
+
+        if (!host.LineCertain)
+        {
+            return UncertainLine(host, cve, rows);
+        }
+
         var own = rows.FirstOrDefault(r => SameLine(r.Line, host.UpdateLine));
         if (own is not null)
         {
@@ -81,8 +91,9 @@ public static class PatchLevelMatcher
         var fixedBuilds = rows.Where(r => !r.NoFix && r.FixedBuild is not null).ToList();
         if (fixedBuilds.Count == 0)
         {
-            var noFix = rows.First(r => r.NoFix);
-            return new CveVerdict(cve, PatchVerdict.Vulnerable, noFix, $"no fix for {host.Branch} lines older than {noFix.Line}");
+            return rows.FirstOrDefault(r => r.NoFix) is { } noFix
+                ? new CveVerdict(cve, PatchVerdict.Vulnerable, noFix, $"no fix for {host.Branch} lines older than {noFix.Line}")
+                : new CveVerdict(cve, PatchVerdict.Indeterminate, rows[0], $"the feed has no row for line {host.UpdateLine} and no build to compare with; verify by hand");
         }
 
         var lowest = fixedBuilds.OrderBy(r => r.FixedBuild).First();
@@ -97,11 +108,48 @@ public static class PatchLevelMatcher
             $"line {host.UpdateLine} is older than every fixed line; the first fix is {Name(lowest)} on {lowest.Line}");
     }
 
+    /// <summary>
+    /// The host's update line is a guess: only what holds for every line of the branch is decided (no fix
+    /// anywhere, or a build below every fix); everything else is indeterminate.
+    /// </summary>
+    private static CveVerdict UncertainLine(HypervisorBuild host, string cve, List<AdvisoryFix> rows)
+    {
+        if (rows.All(r => r.NoFix))
+        {
+            return new CveVerdict(cve, PatchVerdict.Vulnerable, rows[0], $"the vendor ships no fix for any {host.Branch} line in the feed");
+        }
+
+        var builds = rows.Where(r => r.FixedBuild is not null).ToList();
+        if (builds.Count > 0 && builds.Count == rows.Count(r => !r.NoFix) && host.Build < builds.Min(r => r.FixedBuild))
+        {
+            var lowest = builds.OrderBy(r => r.FixedBuild).First();
+            return new CveVerdict(cve, PatchVerdict.Vulnerable, lowest,
+                $"build {host.Build} is below every fix of branch {host.Branch} (lowest {Name(lowest)} on {lowest.Line})");
+        }
+
+        return new CveVerdict(cve, PatchVerdict.Indeterminate, rows.FirstOrDefault(r => !r.NoFix) ?? rows[0],
+            $"the host's update line within {host.Branch} is not known (the version does not say and the build is not in the build map); verify by hand");
+    }
+
     private static CveVerdict Compare(HypervisorBuild host, string cve, AdvisoryFix row, string why)
     {
         if (row.NoFix)
         {
             return new CveVerdict(cve, PatchVerdict.Vulnerable, row, $"the vendor ships no fix for line {row.Line}");
+        }
+
+        if (row.FixedVersion is { } fixedVersion)
+        {
+            string? actual = row.Package is null ? host.Version : host.Packages.GetValueOrDefault(row.Package);
+            var what = row.Package is null ? "version" : $"package {row.Package}";
+            if (actual is null || !VersionComparer.LooksLikeVersion(actual))
+            {
+                return new CveVerdict(cve, PatchVerdict.Indeterminate, row, $"the host did not report {what}; verify it is {fixedVersion} or later by hand");
+            }
+
+            return VersionComparer.Instance.Compare(actual, fixedVersion) < 0
+                ? new CveVerdict(cve, PatchVerdict.Vulnerable, row, $"{what} {actual} < fixed {fixedVersion} ({why})")
+                : new CveVerdict(cve, PatchVerdict.NotVulnerable, row, $"{what} {actual} >= fixed {fixedVersion} ({why})");
         }
 
         if (row.FixedBuild is null)
@@ -114,10 +162,9 @@ public static class PatchLevelMatcher
             : new CveVerdict(cve, PatchVerdict.NotVulnerable, row, $"build {host.Build} >= fixed build {Name(row)} ({why})");
     }
 
-    private static string Name(AdvisoryFix row) =>
-        row.FixedName ?? row.FixedBuild?.ToString(CultureInfo.InvariantCulture) ?? "(none)";
+    private static string Name(AdvisoryFix row) => row.Target;
 
-    /// <summary>"8.0U2" → "8.0"; "6.7" → "6.7".</summary>
+    /// <summary>"8.0U2" → "8.0"; "6.7" → "6.7"; version-numbered lines ("8.2", "20348") are their own branch.</summary>
     public static string BranchOf(string line)
     {
         var u = line.IndexOf('U', StringComparison.OrdinalIgnoreCase);

@@ -55,6 +55,31 @@ public sealed record HypervisorBuild(
     string? UpdateName,
     string? Patch) : IConfigFact
 {
+    /// <summary>
+    /// False when the update line is a guess (for example ESXi 6.7.0 without an <c>Update</c> field): the
+    /// matcher then only decides what holds for every line of the branch, the rest is indeterminate.
+    /// </summary>
+    public bool LineCertain { get; init; } = true;
+
+    /// <summary>
+    /// Why the host's version or build could not be placed at all (unreadable version string, no build):
+    /// no advisory is judged against it and <c>patch.build-indeterminate</c> says so.
+    /// </summary>
+    public string? Unplaced { get; init; }
+
+    /// <summary>Set by the scanner when the feed has a build map for the product and the build is not in it.</summary>
+    public bool NotInBuildMap { get; init; }
+
+    /// <summary>
+    /// Where the build number was read (<c>appliance-api</c>, <c>soap</c>, <c>host-shell</c> ...). vCenter before
+    /// 7.0 U2 has two build numbers per release (appliance vs API), so the source matters.
+    /// </summary>
+    public string? BuildSource { get; init; }
+
+    /// <summary>Package (or component) versions the host reported: <c>pve-qemu-kvm</c> → <c>8.1.2-4</c> ...</summary>
+    public ImmutableSortedDictionary<string, string> Packages { get; init; } =
+        ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.OrdinalIgnoreCase);
+
     public ImmutableSortedDictionary<string, Setting> Settings => new[]
     {
         new Setting("product", Product, Resource.Line ?? 0),
@@ -62,7 +87,7 @@ public sealed record HypervisorBuild(
         new Setting("build", Build.ToString(System.Globalization.CultureInfo.InvariantCulture), Resource.Line ?? 0),
         new Setting("branch", Branch, Resource.Line ?? 0),
         new Setting("line", UpdateLine, Resource.Line ?? 0),
-    }.ToSettingMap();
+    }.Concat(Packages.Select(p => new Setting("package." + p.Key, p.Value, Resource.Line ?? 0))).ToSettingMap();
 
     /// <summary>Derives branch and update line from an ESXi version (8.0.2 is 8.0 Update 2; 6.x takes the update field).</summary>
     public static (string Branch, string Line) LineOf(string version, int? update)

@@ -76,6 +76,12 @@ public sealed record Finding
     /// <summary>The waiver covering this finding (status <see cref="FindingStatus.Waived"/>), if any.</summary>
     public Waiver? Waiver { get; init; }
 
+    /// <summary>Days since the fix for this finding was published (patch findings); older fixes raise the score.</summary>
+    public int? DaysSinceFix { get; init; }
+
+    /// <summary>The highest EPSS percentile (0..1) of the finding's CVEs, when EPSS scores were given.</summary>
+    public double? EpssPercentile { get; init; }
+
     public double Score { get; init; }
     public ImmutableArray<ScoreFactor> ScoreFactors { get; init; } = [];
     public int Rank { get; init; }

@@ -19,6 +19,14 @@ public static class RiskScorer
         _ => 4,
     };
 
+    /// <summary>A fix older than this counts fully in the fix-age factor.</summary>
+    public const int MaxFixAgeDays = 365;
+    public const double MaxFixAgeFactor = 1.25;
+    public const double MaxEpssFactor = 1.1;
+
+    /// <summary>The highest score a finding of <paramref name="severity"/> can reach without known exploitation.</summary>
+    public static double NonKevCeiling(Severity severity) => BaseScore(severity) * 1.3 * 1.5 * MaxFixAgeFactor * MaxEpssFactor;
+
     public static Finding Score(Finding finding, SiteContext site)
     {
         var factors = ImmutableArray.CreateBuilder<ScoreFactor>();
@@ -53,6 +61,20 @@ public static class RiskScorer
         factors.Add(new ScoreFactor("assetCriticality", criticality, why2));
         score *= criticality;
 
+        if (finding.DaysSinceFix is > 0 and var days)
+        {
+            var value = Math.Round(1 + (Math.Min(days, MaxFixAgeDays) / (double)MaxFixAgeDays * (MaxFixAgeFactor - 1)), 3);
+            factors.Add(new ScoreFactor("fixAge", value, $"a fix has been available for {days} days"));
+            score *= value;
+        }
+
+        if (finding.EpssPercentile is { } percentile)
+        {
+            var value = Math.Round(1 + (Math.Clamp(percentile, 0, 1) * (MaxEpssFactor - 1)), 3);
+            factors.Add(new ScoreFactor("epss", value, $"EPSS percentile {percentile.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}"));
+            score *= value;
+        }
+
         if (finding.Confidence < 1.0)
         {
             factors.Add(new ScoreFactor("confidence", finding.Confidence, "the evidence is inferred, not read directly"));
@@ -61,6 +83,19 @@ public static class RiskScorer
         else
         {
             factors.Add(new ScoreFactor("confidence", 1.0, "configuration read from the source"));
+        }
+
+        // Known exploitation ranks above everything else of the same severity: lift a KEV finding above the
+        // highest score a finding of its severity can reach without KEV (known ransomware use higher still).
+        if (finding.Exploitation is { KnownExploited: true } kev)
+        {
+            var floor = NonKevCeiling(finding.Severity) * (kev.RansomwareUse ? 1.2 : 1.1);
+            if (score < floor)
+            {
+                factors.Add(new ScoreFactor("kevPriority", Math.Round(floor / score, 3),
+                    $"known exploited: ranked above every finding of {finding.Severity.ToName()} severity that is not"));
+                score = floor;
+            }
         }
 
         return finding with { Score = Math.Round(score, 1, MidpointRounding.AwayFromZero), ScoreFactors = factors.ToImmutable() };

@@ -27,9 +27,24 @@ public static class AdvisoryFeedLoader
         var paths = Directory.EnumerateFiles(directory, "*.yaml", SearchOption.AllDirectories)
             .Concat(Directory.EnumerateFiles(directory, "*.yml", SearchOption.AllDirectories))
             .Order(StringComparer.Ordinal);
+        var tests = ImmutableArray.CreateBuilder<FeedTestCase>();
         foreach (var path in paths)
         {
             var name = display(path);
+            if (string.Equals(Path.GetFileName(path), TestsFile, StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    tests.AddRange(FeedSelfTest.Parse(File.ReadAllText(path), name));
+                }
+                catch (DataFileException ex)
+                {
+                    errors.Add(ex.ToDiagnostic());
+                }
+
+                continue;
+            }
+
             try
             {
                 var y = new YamlReader(name);
@@ -57,7 +72,63 @@ public static class AdvisoryFeedLoader
             }
         }
 
-        return (new AdvisoryFeed(advisories.ToImmutable(), lifecycles.ToImmutable(), builds.ToImmutable()), errors.ToImmutable());
+        KevCatalog? kev = null;
+        EpssTable? epss = null;
+        var kevPath = Path.Combine(directory, KevFile);
+        if (File.Exists(kevPath))
+        {
+            try
+            {
+                kev = KevReader.Parse(File.ReadAllText(kevPath), display(kevPath));
+            }
+            catch (DataFileException ex)
+            {
+                errors.Add(ex.ToDiagnostic());
+            }
+        }
+
+        var epssPath = Path.Combine(directory, EpssFile);
+        if (File.Exists(epssPath))
+        {
+            try
+            {
+                epss = EpssReader.Parse(File.ReadAllText(epssPath), display(epssPath));
+            }
+            catch (DataFileException ex)
+            {
+                errors.Add(ex.ToDiagnostic());
+            }
+        }
+
+        var feed = new AdvisoryFeed(advisories.ToImmutable(), lifecycles.ToImmutable(), builds.ToImmutable()) { Tests = tests.ToImmutable(), Epss = epss };
+        return (WithKev(feed, kev), errors.ToImmutable());
+    }
+
+    /// <summary>The self-test file of a feed folder.</summary>
+    public const string TestsFile = "tests.yaml";
+
+    /// <summary>The CISA KEV catalog as imported (verbatim) into a feed folder.</summary>
+    public const string KevFile = "kev.json";
+
+    /// <summary>EPSS scores as imported into a feed folder.</summary>
+    public const string EpssFile = "epss.csv";
+
+    /// <summary>
+    /// Marks every advisory CVE that the KEV catalog lists (match on the CVE id only; the catalog's vendor and
+    /// product are free text). A <c>kev:</c> written in an advisory file stays when the catalog does not list the CVE.
+    /// </summary>
+    public static AdvisoryFeed WithKev(AdvisoryFeed feed, KevCatalog? kev)
+    {
+        if (kev is null)
+        {
+            return feed;
+        }
+
+        var advisories = feed.Advisories.Select(a => a with
+        {
+            Cves = a.Cves.Select(c => kev.Find(c.Id) is { } e ? c with { Kev = e } : c).ToImmutableArray(),
+        }).ToImmutableArray();
+        return feed with { Advisories = advisories, Kev = kev };
     }
 
     /// <summary>Validates one feed file (an advisory or a lifecycle file). Throws <see cref="DataFileException"/>.</summary>
@@ -120,7 +191,7 @@ public static class AdvisoryFeedLoader
         var fixes = ImmutableArray.CreateBuilder<AdvisoryFix>();
         foreach (var f in y.Sequence(y.Required(map, "fixes", what), $"{what}: fixes"))
         {
-            var fm = y.Mapping(f, $"{what}: fix", "product", "line", "fixedBuild", "fixedName", "status", "cves");
+            var fm = y.Mapping(f, $"{what}: fix", "product", "line", "fixedBuild", "fixedVersion", "package", "fixedName", "status", "cves");
             var status = y.OptionalString(fm, "status", what);
             if (status is not (null or "fixed" or "no-fix"))
             {
@@ -129,9 +200,26 @@ public static class AdvisoryFeedLoader
 
             var noFix = status == "no-fix";
             var build = YamlReader.Child(fm, "fixedBuild") is { } bn ? y.Integer(bn, $"{what}: fixedBuild") : (long?)null;
-            if (noFix == build.HasValue)
+            var fixedVersion = y.OptionalString(fm, "fixedVersion", what);
+            var package = y.OptionalString(fm, "package", what);
+            if (build.HasValue && fixedVersion is not null)
             {
-                throw y.Error(fm, noFix ? $"{what}: a no-fix row has no fixedBuild" : $"{what}: a fix row needs fixedBuild (or status: no-fix)");
+                throw y.Error(fm, $"{what}: a fix row has fixedBuild or fixedVersion, not both");
+            }
+
+            if (noFix == (build.HasValue || fixedVersion is not null))
+            {
+                throw y.Error(fm, noFix ? $"{what}: a no-fix row has no fixedBuild or fixedVersion" : $"{what}: a fix row needs fixedBuild or fixedVersion (or status: no-fix)");
+            }
+
+            if (fixedVersion is not null && !VersionComparer.LooksLikeVersion(fixedVersion))
+            {
+                throw y.Error(fm, $"{what}: fixedVersion '{fixedVersion}' is not a version");
+            }
+
+            if (package is not null && fixedVersion is null && !noFix)
+            {
+                throw y.Error(fm, $"{what}: package needs fixedVersion");
             }
 
             var fixCves = YamlReader.Child(fm, "cves") is { } fc ? y.StringList(fc, $"{what}: fix cves") : [];
@@ -141,13 +229,19 @@ public static class AdvisoryFeedLoader
             }
 
             var line = y.RequiredString(fm, "line", $"{what}: fix");
-            // 8.0 / 8.0U2 (VMware update lines), or 10.0.20348 (a Windows OS build, product hyper-v: fixedBuild is the UBR).
-            if (!System.Text.RegularExpressions.Regex.IsMatch(line, @"^\d+\.\d+(U\d+)?$|^\d+\.\d+\.\d+$"))
+            // 8.0 / 8.0U2 (VMware update lines), a version line such as 8, 8.2 or 20348, or a Windows OS build such as 10.0.20348.
+            if (!System.Text.RegularExpressions.Regex.IsMatch(line, @"^\d+(\.\d+)?(U\d+)?$|^\d+\.\d+\.\d+$"))
             {
-                throw y.Error(fm, $"{what}: line '{line}' is not an update line such as 8.0 or 8.0U2 (or a Windows OS build such as 10.0.20348)");
+                throw y.Error(fm, $"{what}: line '{line}' is not an update line such as 8.0 or 8.0U2 (or a version line such as 8, 8.2, or a Windows OS build such as 10.0.20348)");
             }
 
-            fixes.Add(new AdvisoryFix(y.RequiredString(fm, "product", $"{what}: fix"), line, build, y.OptionalString(fm, "fixedName", what), noFix, fixCves));
+            var product = y.RequiredString(fm, "product", $"{what}: fix");
+            if (product != product.ToLowerInvariant())
+            {
+                throw y.Error(fm, $"{what}: product '{product}' must be lower case ({string.Join(", ", Products.All)})");
+            }
+
+            fixes.Add(new AdvisoryFix(product, line, build, y.OptionalString(fm, "fixedName", what), noFix, fixCves, fixedVersion, package, YamlReader.LineOf(fm)));
         }
 
         var workarounds = ImmutableArray.CreateBuilder<string>();

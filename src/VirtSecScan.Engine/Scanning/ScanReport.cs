@@ -10,7 +10,16 @@ public sealed record SkippedFile(string File, string Reason);
 
 public sealed record RulesetInfo(string Name, string Version);
 
-public sealed record FeedInfo(DateOnly? Published, int? AgeDays, int Advisories);
+public sealed record FeedInfo(DateOnly? Published, int? AgeDays, int Advisories)
+{
+    /// <summary>The imported CISA KEV catalog's <c>catalogVersion</c> and <c>dateReleased</c> (null when none was imported).</summary>
+    public string? KevCatalogVersion { get; init; }
+
+    public DateOnly? KevDateReleased { get; init; }
+
+    /// <summary>The score date of the EPSS scores in use, if any.</summary>
+    public DateOnly? EpssScoreDate { get; init; }
+}
 
 /// <summary>Changes since the previous saved scan of the same targets, and the failing-finding trend (history).</summary>
 public sealed record HistoryInfo(

@@ -24,6 +24,8 @@ public sealed record ScanOptions
 
     /// <summary>A waivers file (YAML); waivers are judged on the scan date.</summary>
     public string? WaiversFile { get; init; }
+    /// <summary>An EPSS CSV (<c>cve,epss,percentile</c>) for this scan; overrides the feed folder's <c>epss.csv</c>.</summary>
+    public string? EpssFile { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -50,6 +52,22 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         var (rulesets, feed) = LoadRules(options.RulesDirectory);
         var waivers = LoadWaivers(options.WaiversFile);
+        if (options.EpssFile is { } epssFile)
+        {
+            try
+            {
+                feed = feed with { Epss = EpssReader.Parse(File.ReadAllText(epssFile), epssFile) };
+            }
+            catch (DataFileException ex)
+            {
+                throw new ScanSetupException("the EPSS file has errors", [ex.ToDiagnostic()]);
+            }
+            catch (IOException ex)
+            {
+                throw new ScanSetupException($"cannot read the EPSS file {epssFile}: {ex.Message}", []);
+            }
+        }
+
         var files = EnumerateInputs(options.Inputs);
         var site = LoadSite(files);
 
@@ -122,6 +140,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
+            .Select(f => WithEpss(f, feed.Epss))
             .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
             .ToList();
         var (afterWaivers, waiverOutcomes, waiverDiagnostics) = WaiverApplier.Apply(scored, waivers, DateOnly.FromDateTime(startedAt.UtcDateTime));
@@ -138,7 +157,12 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             Profile = options.Profile,
             Site = site.Source,
             Rulesets = rulesets.Select(r => new RulesetInfo(r.Name, r.Version)).OrderBy(r => r.Name, StringComparer.Ordinal).ToImmutableArray(),
-            AdvisoryFeed = new FeedInfo(feedPublished, feedPublished is { } p ? DateOnly.FromDateTime(startedAt.UtcDateTime).DayNumber - p.DayNumber : null, feed.Advisories.Length),
+            AdvisoryFeed = new FeedInfo(feedPublished, feedPublished is { } p ? DateOnly.FromDateTime(startedAt.UtcDateTime).DayNumber - p.DayNumber : null, feed.Advisories.Length)
+            {
+                KevCatalogVersion = feed.Kev?.CatalogVersion,
+                KevDateReleased = feed.Kev?.DateReleased,
+                EpssScoreDate = feed.Epss?.ScoreDate,
+            },
             Collected = collected.OrderBy(c => c.File, StringComparer.Ordinal).ToImmutableArray(),
             Skipped = skipped.OrderBy(s => s.File, StringComparer.Ordinal).ToImmutableArray(),
             Findings = [.. failing, .. waived],
@@ -307,18 +331,27 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             case HypervisorBuild host:
                 var hostSite = site.Resolve("host", host.Resource.Name);
                 var enriched = host with { Resource = host.Resource with { Zone = hostSite.ZoneId } };
-                if (feed.FindBuild(host.Product, host.Build) is { } known && PatchLevelMatcher.BranchOf(known.Line) == host.Branch)
-                {
-                    enriched = enriched with { UpdateLine = known.Line, UpdateName = known.Name };
-                }
-
-                return enriched;
+                // The build map fixes the update line; a build it does not know is flagged (patch.build-indeterminate).
+                return BuildPlacement.Place(enriched, feed);
             case ConfigFact config:
                 var configSite = site.Resolve(config.Resource.Type, config.Resource.Name);
                 return config with { Resource = config.Resource with { Zone = configSite.ZoneId, Host = config.Resource.Host ?? configSite.Host } };
             default:
                 return fact;
         }
+    }
+
+    /// <summary>The highest EPSS percentile among a finding's CVE references, when EPSS scores are loaded.</summary>
+    private static Finding WithEpss(Finding finding, EpssTable? epss)
+    {
+        if (epss is null)
+        {
+            return finding;
+        }
+
+        var best = finding.References.Where(r => r.Id.StartsWith("CVE-", StringComparison.Ordinal))
+            .Select(r => epss.Find(r.Id)).Where(s => s is not null).MaxBy(s => s!.Percentile);
+        return best is null ? finding : finding with { EpssPercentile = best.Percentile };
     }
 
     private static IEnumerable<Diagnostic> DuplicateResources(List<object> facts) =>
