@@ -156,7 +156,6 @@ public sealed class AdvisoryFeedLoaderTests
     }
 
     [Theory]
-    [InlineData("8")]
     [InlineData("10.0.20348U2")]
     [InlineData("10.0.20348.2582")]
     public void MalformedLineIsAnErrorAtTheRow(string line)
