@@ -10,6 +10,9 @@ public static class CollectorRegistry
     [
         new VmxCollector(),
         new EsxiVersionCollector(),
+        new EsxcliCollector(),
+        new VmHostServiceCsvCollector(),
+        new EtcVmwareConfigCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

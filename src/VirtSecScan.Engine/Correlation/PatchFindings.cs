@@ -22,6 +22,7 @@ public static class PatchFindings
             + "'indeterminate' when the build cannot be placed; 'no fix' lines stay vulnerable."),
         new(EndOfSupport, "Hypervisor branch is past end of general support", "VT02", Severity.High, "hypervisor + lifecycle",
             "The host's branch (for example ESXi 6.7) has passed its end of general support: no more security fixes."),
+        .. HostCapacity.Rules,
     ];
 
     private static ImmutableArray<Reference> StigPatchReferences(string profile) => profile switch

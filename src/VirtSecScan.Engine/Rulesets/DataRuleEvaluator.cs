@@ -72,7 +72,9 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         },
         References = Rule.ReferencesFor(profile),
         Compliance = Rule.Compliance,
-        Reason = result.Reason,
+        Reason = result.Verdict == Verdict.NotEvaluated && Rule.Needs is not null
+            ? $"{result.Reason ?? "not decided"}; to decide it, collect: {Rule.Needs}"
+            : result.Reason,
         Profile = profile,
     };
 }
