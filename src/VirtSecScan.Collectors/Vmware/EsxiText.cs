@@ -29,6 +29,9 @@ internal static partial class EsxiText
     [GeneratedRegex(@"^\s*(?:\[[^\]]*\]\s*[#$]?\s*|[#$>]\s*|PS [^>]*>\s*)?(?<cmd>(?:esxcli|vim-cmd|/usr/lib/vmware/\S+|/etc/init\.d/\S+|Get-VMHost\w*)(?:\s.*)?)$", RegexOptions.CultureInvariant)]
     private static partial Regex CommandLine();
 
+    [GeneratedRegex(@"^\s*\[[^\]]*@[^\]]*\]\s*[#$]?\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex BarePrompt();
+
     [GeneratedRegex(@"^\s*-+(?:\s+-+)*\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex DashLine();
 
@@ -85,14 +88,16 @@ internal static partial class EsxiText
         {
             var text = file.Lines[i];
             var m = CommandLine().Match(text);
-            if (m.Success)
+            var bare = !m.Success && BarePrompt().IsMatch(text);
+            if (m.Success || bare)
             {
                 if (command is not null || lines.Any(l => l.Text.Trim().Length > 0))
                 {
                     sections.Add(new Section(command, commandLine, lines));
                 }
 
-                command = m.Groups["cmd"].Value.Trim();
+                // A prompt with no command (the end of a transcript) closes the section before it.
+                command = bare ? null : m.Groups["cmd"].Value.Trim();
                 commandLine = i + 1;
                 lines = [];
                 continue;
