@@ -45,6 +45,7 @@ public sealed partial class EsxcliCollector : ICollector
     public const string Acceptance = "esxcli-software-acceptance";
     public const string SecureBoot = "esxi-secureboot-status";
     public const string KeyValueByCommand = "esxcli-key-value";
+    public const string SshdEffective = "openssh-sshd-t";
     public const string Transcript = "esxi-shell-transcript";
 
     private static readonly string[] AdvancedFields =
@@ -90,6 +91,9 @@ public sealed partial class EsxcliCollector : ICollector
 
     [GeneratedRegex(@"^lockdown(Disabled|Normal|Strict)$", RegexOptions.CultureInvariant)]
     private static partial Regex LockdownToken();
+
+    [GeneratedRegex(@"^(?<key>[a-z][a-z0-9]*) (?<value>\S.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SshdLine();
 
     [GeneratedRegex(@"^(?<n>\d+)\s*(?:Bytes)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ByteCount();
@@ -176,6 +180,13 @@ public sealed partial class EsxcliCollector : ICollector
         if (meaningful.Count == 1 && AcceptanceLevels.Contains(meaningful[0].Text.Trim(), StringComparer.Ordinal))
         {
             return Acceptance;
+        }
+
+        // 7.0: "/usr/lib/vmware/openssh/bin/sshd -T" prints the effective sshd settings as "key value" lines.
+        if (meaningful.Count >= 10 && meaningful.All(l => SshdLine().IsMatch(l.Text.Trim()))
+            && meaningful.Any(l => l.Text.StartsWith("ciphers ", StringComparison.Ordinal)) && meaningful.Any(l => l.Text.StartsWith("permitrootlogin ", StringComparison.Ordinal)))
+        {
+            return SshdEffective;
         }
 
         var fieldNames = EsxiText.KeyValues(meaningful.Take(400)).Select(f => f.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -344,6 +355,15 @@ public sealed partial class EsxcliCollector : ICollector
 
                 break;
             }
+
+            case SshdEffective:
+                foreach (var line in section.Meaningful)
+                {
+                    var m = SshdLine().Match(line.Text.Trim());
+                    Add($"ssh.{m.Groups["key"].Value}", m.Groups["value"].Value.Trim(), line.Number);
+                }
+
+                break;
 
             case Acceptance:
             {
