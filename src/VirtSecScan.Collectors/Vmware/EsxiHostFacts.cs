@@ -62,10 +62,33 @@ public static partial class EsxiHostFacts
             var parts = groups[host.Resource.Id];
             var settings = parts.SelectMany(p => p.Settings.Values.Select(s => s with { Source = s.Source ?? p.Resource.Source })).ToList();
             var merged = settings.ToSettingMap();
-            result.Add(host with { Settings = merged.SetItems(Derived(merged).Select(d => KeyValuePair.Create(d.Key, d))) });
+            var resource = parts.Count == 1 ? host.Resource : host.Resource with { Source = CommonFolder(parts.Select(p => p.Resource.Source)) ?? host.Resource.Source, Line = null };
+            result.Add(host with { Resource = resource, Settings = merged.SetItems(Derived(merged).Select(d => KeyValuePair.Create(d.Key, d))) });
         }
 
         return result;
+    }
+
+    /// <summary>The folder all the sources share ("hosts/esxi-01/"), or null when they share none.</summary>
+    private static string? CommonFolder(IEnumerable<string?> sources)
+    {
+        var folders = sources.Select(s => s is null ? null : s.Replace('\\', '/')).Select(s => s is null || !s.Contains('/') ? null : s[..(s.LastIndexOf('/') + 1)]).ToList();
+        if (folders.Any(f => f is null))
+        {
+            return null;
+        }
+
+        var common = folders[0]!;
+        foreach (var f in folders.Skip(1))
+        {
+            while (common.Length > 0 && !f!.StartsWith(common, StringComparison.Ordinal))
+            {
+                var cut = common.TrimEnd('/').LastIndexOf('/');
+                common = cut < 0 ? "" : common[..(cut + 1)];
+            }
+        }
+
+        return common.Length > 0 ? common : null;
     }
 
     /// <summary>The keys computed from several outputs (see the class summary).</summary>
