@@ -23,7 +23,7 @@ internal static partial class EsxiText
 {
     public const string Kind = "esxi-host";
 
-    [GeneratedRegex(@"^(esxcli|vim-cmd|vmware|get-vmhost|powercli|etc-vmware|vmhost|secureboot|lockdown|services?|advanced|config|settings|transcript|host-?config)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(esxcli|vim-cmd|vmware|get-vmhost|powercli|etc-vmware|vmhost|secureboot|lockdown|services?|advanced|config|settings|host-?config)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex GenericStem();
 
     [GeneratedRegex(@"^\s*(?:\[[^\]]*\]\s*[#$]?\s*|[#$>]\s*|PS [^>]*>\s*)?(?<cmd>(?:esxcli|vim-cmd|/usr/lib/vmware/\S+|/etc/init\.d/\S+|Get-VMHost\w*)(?:\s.*)?)$", RegexOptions.CultureInvariant)]
