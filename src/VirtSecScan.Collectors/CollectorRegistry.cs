@@ -19,6 +19,9 @@ public static class CollectorRegistry
         new Libvirt.PackageListCollector(),
         new HyperV.ComputerInfoCollector(),
         new Xen.XeHostParamCollector(),
+        new EsxcliCollector(),
+        new VmHostServiceCsvCollector(),
+        new EtcVmwareConfigCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

@@ -11,5 +11,9 @@ public static partial class SecretKeys
     [GeneratedRegex(@"(passw(or)?d|passwd|secret|cipassword|credential|private[._-]?key|(^|[._])key$|token|passphrase|community)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretPattern();
 
-    public static bool IsSecret(string key) => SecretPattern().IsMatch(key);
+    /// <summary>Password policy settings (ESXi <c>Security.PasswordHistory</c> ...): they name passwords but hold no secret.</summary>
+    [GeneratedRegex(@"^/?Security[./]Password(QualityControl|History|MaxDays|MinDays)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PolicyPattern();
+
+    public static bool IsSecret(string key) => SecretPattern().IsMatch(key) && !PolicyPattern().IsMatch(key);
 }

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using VirtSecScan.Collectors;
+using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Vmware;
 using VirtSecScan.Core.Advisories;
+using VirtSecScan.Core.Facts;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Engine.Rulesets;
 using VirtSecScan.Engine.Scanning;
@@ -23,6 +27,15 @@ internal sealed class RuleExampleCase
     public string Profile { get; set; } = "";
     public string Expect { get; set; } = "";
     public string Vmx { get; set; } = "";
+
+    /// <summary>Command output or file text for a non-vmx fact: detected and parsed by the collectors as a scan does.</summary>
+    public string? Input { get; set; }
+
+    /// <summary>The format id the collectors must detect for <see cref="Input"/> (optional).</summary>
+    public string? Format { get; set; }
+
+    /// <summary>Settings of a configuration fact of the rule's kind, for keys no collector produces yet.</summary>
+    public Dictionary<string, string>? Settings { get; set; }
 }
 
 internal sealed record RuleExample(string File, string Rule, RuleExampleCase Case);
@@ -58,10 +71,10 @@ public sealed class RuleExamplesTests
     {
         var example = Examples.Value.First(e => e.Rule == rule && e.Case.Name == caseName);
         var profile = string.IsNullOrEmpty(example.Case.Profile) ? Profiles.Default : example.Case.Profile;
-        var vm = TestVms.Parse(example.Case.Vmx, $"RuleExamples/{rule}.vmx");
+        var facts = FactsOf(rule, example.Case);
         var engine = Engines.GetOrAdd(profile, p => new RuleEngine(Shipped.Value, p));
 
-        var outcomes = engine.Evaluate([vm], AdvisoryFeed.Empty, ScanDate).Where(f => f.RuleId == rule).ToList();
+        var outcomes = engine.Evaluate(facts, AdvisoryFeed.Empty, ScanDate).Where(f => f.RuleId == rule).ToList();
 
         Assert.True(outcomes.Count > 0, $"{rule} produced no outcome under profile {profile} (is {profile} one of the rule's profiles?)");
         var described = Describe(outcomes);
@@ -127,6 +140,36 @@ public sealed class RuleExamplesTests
     public void ExamplesExist()
     {
         Assert.NotEmpty(Examples.Value);
+    }
+
+    /// <summary>The facts of a case: its input run through the collectors, its settings as a fact of the rule's kind, or its vmx.</summary>
+    private static List<object> FactsOf(string rule, RuleExampleCase c)
+    {
+        if (!string.IsNullOrEmpty(c.Input))
+        {
+            var file = new InputFile($"RuleExamples/{rule}/output.txt", c.Input);
+            var detected = CollectorRegistry.Detect(file);
+            Assert.True(detected is not null, $"{rule} '{c.Name}': no collector recognises the input");
+            var (collector, format) = detected.Value;
+            if (!string.IsNullOrEmpty(c.Format))
+            {
+                Assert.Equal(c.Format, format);
+            }
+
+            var result = collector.Collect(file, format);
+            Assert.True(result.Facts.Length > 0, $"{rule} '{c.Name}': the {format} collector produced no fact: {string.Join("; ", result.Diagnostics.Select(d => d.Message))}");
+            return EsxiHostFacts.Merge(result.Facts);
+        }
+
+        if (c.Settings is not null)
+        {
+            var kind = Shipped.Value.SelectMany(r => r.Rules).First(r => r.Id == rule).AppliesTo;
+            var type = kind.EndsWith("-host", StringComparison.Ordinal) ? "host" : "vm";
+            var resource = new ResourceRef(type, $"example:{rule}", "example-01", Source: $"RuleExamples/{rule}");
+            return [ConfigFact.Of(resource, kind, c.Settings.Select((kv, i) => new Setting(kv.Key, kv.Value, i + 1)))];
+        }
+
+        return [TestVms.Parse(c.Vmx, $"RuleExamples/{rule}.vmx")];
     }
 
     private static string Describe(List<Finding> outcomes) =>

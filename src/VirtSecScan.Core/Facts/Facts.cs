@@ -3,8 +3,12 @@ using VirtSecScan.Core.Findings;
 
 namespace VirtSecScan.Core.Facts;
 
-/// <summary>One setting as a collector read it: key as written, value, and the line it came from.</summary>
-public sealed record Setting(string Key, string Value, int Line);
+/// <summary>
+/// One setting as a collector read it: key as written, value, and the line it came from. <see cref="Source"/>
+/// names the file when it differs from the fact's own source (a fact merged from several files, a host-wide
+/// default applied to a VM); null means the fact's <see cref="ResourceRef.Source"/>.
+/// </summary>
+public sealed record Setting(string Key, string Value, int Line, string? Source = null);
 
 /// <summary>
 /// A fact whose settings rules can read by key (case-insensitive). Collectors produce these;

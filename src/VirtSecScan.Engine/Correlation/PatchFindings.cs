@@ -36,6 +36,7 @@ public static class PatchFindings
             "The build is not in the feed's build map, the update line is unknown, or the version could not be read: advisories cannot be judged reliably."),
         new(FeedStale, "The advisory feed is older than 30 days", "VT02", Severity.Medium, "advisory feed",
             "Patch findings are only as current as the feed; import current advisories and the CISA KEV catalog."),
+        .. HostCapacity.Rules,
     ];
 
     private static ImmutableArray<Reference> StigPatchReferences(string profile) => profile switch

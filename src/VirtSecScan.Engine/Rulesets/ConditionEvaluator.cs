@@ -62,7 +62,7 @@ public sealed class ConditionEvaluator(string profile, AbsentPolicy? ruleAbsent,
     {
         var key = item is null ? leaf.Key : leaf.Key.Replace("{item}", item, StringComparison.Ordinal);
         var setting = fact.Get(key);
-        var source = fact.Resource.Source;
+        var source = setting?.Source ?? fact.Resource.Source;
         var expected = Expected(leaf);
 
         if (leaf.Op is "present" or "absent")

@@ -50,6 +50,19 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         }
     }
 
+    /// <summary>
+    /// Drops evidence that repeats itself: a present/absent test of a key that another leaf shows with its value
+    /// (the "first available key" pattern), and identical entries.
+    /// </summary>
+    private static ImmutableArray<Evidence> Tidy(ImmutableArray<Evidence> evidence)
+    {
+        static bool IsPresenceTest(Evidence e) => e.Expected is "present" or "absent";
+        return evidence
+            .Where(e => !IsPresenceTest(e) || !evidence.Any(o => !IsPresenceTest(o) && string.Equals(o.Key, e.Key, StringComparison.OrdinalIgnoreCase)))
+            .Distinct()
+            .ToImmutableArray();
+    }
+
     private Finding ToFinding(IConfigFact fact, ConditionResult result, string item) => new()
     {
         RuleId = Rule.Id,
@@ -64,7 +77,7 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         },
         Resource = fact.Resource,
         Discriminator = item,
-        Evidence = result.Evidence,
+        Evidence = Tidy(result.Evidence),
         Remediation = Rule.Remediation with
         {
             Steps = Rule.Remediation.Steps.Select(step => step.Replace("{name}", fact.Resource.Name, StringComparison.Ordinal)
@@ -72,7 +85,9 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         },
         References = Rule.ReferencesFor(profile),
         Compliance = Rule.Compliance,
-        Reason = result.Reason,
+        Reason = result.Verdict == Verdict.NotEvaluated && Rule.Needs is not null
+            ? $"{result.Reason ?? "not decided"}; to decide it, collect: {Rule.Needs}"
+            : result.Reason,
         Profile = profile,
     };
 }

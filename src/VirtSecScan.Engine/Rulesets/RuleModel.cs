@@ -58,6 +58,9 @@ public sealed record DataRule
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Compliance { get; init; } =
         ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
     public required string Ruleset { get; init; }
+
+    /// <summary>What must be collected to decide the rule; added to the reason of a not-evaluated outcome.</summary>
+    public string? Needs { get; init; }
     public required string File { get; init; }
     public required int Line { get; init; }
 

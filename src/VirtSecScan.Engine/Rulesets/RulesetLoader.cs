@@ -18,6 +18,7 @@ public static class RulesetLoader
     [
         "id", "title", "category", "severity", "severityByProfile", "appliesTo", "profiles", "forEach", "where", "check",
         "absent", "rationale", "remediation", "references", "compliance",
+        "needs",
     ];
 
     private static readonly string[] LeafKeys = ["key", "op", "value", "values", "default", "absent"];
@@ -213,6 +214,7 @@ public static class RulesetLoader
             Check = check,
             Absent = absent,
             Rationale = y.RequiredString(map, "rationale", what),
+            Needs = y.OptionalString(map, "needs", what),
             Remediation = remediation,
             References = references.ToImmutable(),
             Compliance = compliance.ToImmutable(),

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using VirtSecScan.Collectors;
 using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Vmware;
 using VirtSecScan.Core;
 using VirtSecScan.Core.Advisories;
 using VirtSecScan.Core.Facts;
@@ -132,6 +133,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         facts = facts.Select(f => Enrich(f, feed, site)).ToList();
+        facts = HostDefaults.Apply(EsxiHostFacts.Merge(facts));
         diagnostics.AddRange(DuplicateResources(facts));
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
@@ -327,7 +329,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         {
             case VmConfig vm:
                 var vmSite = site.Resolve("vm", vm.Resource.Name);
-                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host } };
+                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host ?? HostDefaults.HostFromPath(vm.Resource.Source) } };
             case HypervisorBuild host:
                 var hostSite = site.Resolve("host", host.Resource.Name);
                 var enriched = host with { Resource = host.Resource with { Zone = hostSite.ZoneId } };
