@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using VirtSecScan.Collectors;
+using VirtSecScan.Collectors.Input;
 using VirtSecScan.Core.Advisories;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Engine.Rulesets;
@@ -16,13 +18,27 @@ internal sealed class RuleExampleEntry
     public List<RuleExampleCase> Cases { get; set; } = [];
 }
 
-/// <summary>One case: a VM (vmx text) evaluated under a profile, and the expected outcome of the rule.</summary>
+/// <summary>
+/// One case: a VM (vmx text), or any input text with its format id (parsed by the collector that detects that
+/// format), evaluated under a profile, and the expected outcome of the rule. <c>with</c> lists further files of
+/// the same host (a qemu.conf for a libvirt domain, another Hyper-V cmdlet output) collected and linked as a scan does.
+/// </summary>
 internal sealed class RuleExampleCase
 {
     public string Name { get; set; } = "";
     public string Profile { get; set; } = "";
     public string Expect { get; set; } = "";
     public string Vmx { get; set; } = "";
+    public string Format { get; set; } = "";
+    public string Input { get; set; } = "";
+    public List<RuleExampleInput> With { get; set; } = [];
+}
+
+/// <summary>A further input file of a case: format id and text.</summary>
+internal sealed class RuleExampleInput
+{
+    public string Format { get; set; } = "";
+    public string Input { get; set; } = "";
 }
 
 internal sealed record RuleExample(string File, string Rule, RuleExampleCase Case);
@@ -58,10 +74,27 @@ public sealed class RuleExamplesTests
     {
         var example = Examples.Value.First(e => e.Rule == rule && e.Case.Name == caseName);
         var profile = string.IsNullOrEmpty(example.Case.Profile) ? Profiles.Default : example.Case.Profile;
-        var vm = TestVms.Parse(example.Case.Vmx, $"RuleExamples/{rule}.vmx");
         var engine = Engines.GetOrAdd(profile, p => new RuleEngine(Shipped.Value, p));
+        List<object> facts;
+        string? source = null;
+        if (example.Case.Format.Length > 0)
+        {
+            source = $"RuleExamples/{rule}/input";
+            facts = [.. Collect(example.Case.Format, example.Case.Input, source)];
+            for (var i = 0; i < example.Case.With.Count; i++)
+            {
+                facts.AddRange(Collect(example.Case.With[i].Format, example.Case.With[i].Input, $"RuleExamples/{rule}/with-{i}"));
+            }
 
-        var outcomes = engine.Evaluate([vm], AdvisoryFeed.Empty, ScanDate).Where(f => f.RuleId == rule).ToList();
+            facts = FactLinks.Link(facts);
+        }
+        else
+        {
+            facts = [TestVms.Parse(example.Case.Vmx, $"RuleExamples/{rule}.vmx")];
+        }
+
+        var outcomes = engine.Evaluate(facts, AdvisoryFeed.Empty, ScanDate)
+            .Where(f => f.RuleId == rule && (source is null || f.Resource.Source == source)).ToList();
 
         Assert.True(outcomes.Count > 0, $"{rule} produced no outcome under profile {profile} (is {profile} one of the rule's profiles?)");
         var described = Describe(outcomes);
@@ -127,6 +160,18 @@ public sealed class RuleExamplesTests
     public void ExamplesExist()
     {
         Assert.NotEmpty(Examples.Value);
+    }
+
+    /// <summary>Parses example text with the collector that detects <paramref name="format"/>; fails the test on collector errors.</summary>
+    private static IEnumerable<object> Collect(string format, string text, string path)
+    {
+        var file = new InputFile(path, text);
+        var collector = CollectorRegistry.All.FirstOrDefault(c => c.Detect(file) == format);
+        Assert.True(collector is not null, $"{path}: no collector detects the input as '{format}' (detected: {CollectorRegistry.Detect(file)?.Format ?? "nothing"})");
+        var result = collector.Collect(file, format);
+        var errors = result.Diagnostics.Where(d => d.Level == "error").ToList();
+        Assert.True(errors.Count == 0, $"{path}: " + string.Join("; ", errors.Select(e => $"line {e.Line}: {e.Message}")));
+        return result.Facts;
     }
 
     private static string Describe(List<Finding> outcomes) =>
