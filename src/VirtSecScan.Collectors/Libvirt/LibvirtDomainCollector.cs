@@ -31,7 +31,7 @@ public sealed partial class LibvirtDomainCollector : ICollector
     /// <summary>Most settings kept from one domain; beyond that the rest is dropped with a warning.</summary>
     private const int MaxSettings = 20000;
 
-    [GeneratedRegex(@"\A\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<domain[\s>]", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)*<domain[\s>]", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex DomainStart();
 
     [GeneratedRegex(@"(password|passwd|secret|data|key)=[^,\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -185,18 +185,13 @@ public sealed partial class QemuConfCollector : ICollector
     /// <summary>hosts/kvm-01/qemu.conf and hosts/kvm-01/etc/libvirt/qemu.conf both name kvm-01; a bare qemu.conf names "libvirt-host".</summary>
     public static string HostName(string displayPath) => HostRoot(displayPath).Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "libvirt-host";
 
-    /// <summary>The folder a qemu.conf speaks for: its own folder without an <c>etc/libvirt</c> (or <c>libvirt</c>) tail.</summary>
+    /// <summary>The folder a qemu.conf speaks for: its own folder without an <c>etc/libvirt</c> tail.</summary>
     public static string HostRoot(string displayPath)
     {
         var parts = displayPath.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).SkipLast(1).ToList();
-        if (parts.Count > 0 && parts[^1] == "libvirt")
+        if (parts.Count >= 2 && parts[^1] == "libvirt" && parts[^2] == "etc")
         {
-            parts.RemoveAt(parts.Count - 1);
-        }
-
-        if (parts.Count > 0 && parts[^1] == "etc")
-        {
-            parts.RemoveAt(parts.Count - 1);
+            parts.RemoveRange(parts.Count - 2, 2);
         }
 
         return string.Join('/', parts);
