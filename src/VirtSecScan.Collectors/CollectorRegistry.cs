@@ -1,5 +1,7 @@
+using VirtSecScan.Collectors.HyperV;
 using VirtSecScan.Collectors.Input;
 using VirtSecScan.Collectors.Libvirt;
+using VirtSecScan.Collectors.Proxmox;
 using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Collectors;
@@ -13,6 +15,8 @@ public static class CollectorRegistry
         new EsxiVersionCollector(),
         new LibvirtDomainCollector(),
         new QemuConfCollector(),
+        new ProxmoxCollector(),
+        new HyperVCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

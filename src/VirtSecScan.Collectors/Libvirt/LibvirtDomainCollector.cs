@@ -46,10 +46,10 @@ public sealed partial class LibvirtDomainCollector : ICollector
     public CollectorResult Collect(InputFile file, string format)
     {
         var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
-        XDocument doc;
+        List<XElement> roots;
         try
         {
-            doc = Parse(file.Text);
+            roots = ParseAll(file.Text);
         }
         catch (XmlException ex)
         {
@@ -57,12 +57,21 @@ public sealed partial class LibvirtDomainCollector : ICollector
             return new CollectorResult(format, [], diagnostics.ToImmutable());
         }
 
-        var root = doc.Root!;
-        if (root.Name.LocalName != "domain")
+        var domains = roots.Where(r => r.Name.LocalName == "domain").ToList();
+        if (domains.Count == 0)
         {
-            diagnostics.Add(Diagnostic.Error(file.DisplayPath, LineOf(root), $"root element is <{root.Name.LocalName}>, not <domain>"));
+            diagnostics.Add(Diagnostic.Error(file.DisplayPath, roots.Count > 0 ? LineOf(roots[0]) : null, "no <domain> element"));
             return new CollectorResult(format, [], diagnostics.ToImmutable());
         }
+
+        if (domains.Count > 1)
+        {
+            // virt-install --print-xml writes the install-time definition first and the persistent one last.
+            diagnostics.Add(Diagnostic.Info(file.DisplayPath, LineOf(domains[^1]),
+                $"{domains.Count.ToString(CultureInfo.InvariantCulture)} domain definitions in one file (virt-install output); the last one is read"));
+        }
+
+        var root = domains[^1];
 
         var settings = new List<Setting>();
         var add = (string key, string value, int line) => settings.Add(new Setting(key, value, line));
@@ -125,6 +134,9 @@ public sealed partial class LibvirtDomainCollector : ICollector
         }
 
         DeriveFirmware(root, add);
+        var agent = root.Element("devices")?.Elements("channel").FirstOrDefault(c =>
+            c.Attribute("type")?.Value == "qemu-vdagent" || c.Element("target")?.Attribute("name")?.Value == "com.redhat.spice.0");
+        add("spice.agent.present", agent is null ? "false" : "true", agent is null ? LineOf(root) : LineOf(agent));
 
         if (settings.Count > MaxSettings)
         {
@@ -146,8 +158,11 @@ public sealed partial class LibvirtDomainCollector : ICollector
         return new CollectorResult(format, [ConfigFact.Of(resource, Kind, DeduplicateKeys(settings, file.DisplayPath, diagnostics))], diagnostics.ToImmutable());
     }
 
-    /// <summary>Parses untrusted XML: no DTD (a DOCTYPE is an error), no resolver, line numbers kept.</summary>
-    public static XDocument Parse(string text)
+    /// <summary>
+    /// Parses untrusted XML: no DTD (a DOCTYPE is an error), no resolver, line numbers kept. Several top-level
+    /// elements are allowed (virt-install prints two domain definitions one after the other).
+    /// </summary>
+    public static List<XElement> ParseAll(string text)
     {
         var settings = new XmlReaderSettings
         {
@@ -155,10 +170,35 @@ public sealed partial class LibvirtDomainCollector : ICollector
             XmlResolver = null,
             IgnoreComments = true,
             IgnoreProcessingInstructions = true,
+            ConformanceLevel = ConformanceLevel.Fragment,
             MaxCharactersInDocument = 64L * 1024 * 1024,
         };
         using var reader = XmlReader.Create(new StringReader(text), settings);
-        return XDocument.Load(reader, LoadOptions.SetLineInfo);
+        var roots = new List<XElement>();
+        reader.Read();
+        while (!reader.EOF)
+        {
+            if (reader.NodeType == XmlNodeType.Element)
+            {
+                roots.Add(XElement.Load(reader.ReadSubtree(), LoadOptions.SetLineInfo));
+                reader.Read(); // past the end of the element just loaded
+            }
+            else if (reader.NodeType is XmlNodeType.Text or XmlNodeType.CDATA)
+            {
+                throw new XmlException("text outside the root element", null, ((IXmlLineInfo)reader).LineNumber, ((IXmlLineInfo)reader).LinePosition);
+            }
+            else
+            {
+                reader.Read();
+            }
+        }
+
+        if (roots.Count == 0)
+        {
+            throw new XmlException("no root element", null, 1, 1);
+        }
+
+        return roots;
     }
 
     private static IEnumerable<Setting> DeduplicateKeys(List<Setting> settings, string file, ImmutableArray<Diagnostic>.Builder diagnostics)
@@ -392,10 +432,16 @@ public sealed partial class LibvirtDomainCollector : ICollector
         }
 
         var sbFeature = os.Element("firmware")?.Elements("feature").FirstOrDefault(f => f.Attribute("name")?.Value == "secure-boot");
+        var keysFeature = os.Element("firmware")?.Elements("feature").FirstOrDefault(f => f.Attribute("name")?.Value == "enrolled-keys");
         var loaderSecure = loader?.Attribute("secure")?.Value;
         if (loaderSecure == "yes" || sbFeature?.Attribute("enabled")?.Value == "yes")
         {
             add("os.secureBoot", "yes", sbFeature is not null ? LineOf(sbFeature) : LineOf(loader!));
+        }
+        else if (sbFeature is null && loaderSecure is null && keysFeature?.Attribute("enabled")?.Value == "yes")
+        {
+            // Requesting enrolled keys makes libvirt pick Secure Boot firmware with the keys enrolled.
+            add("os.secureBoot", "yes", LineOf(keysFeature));
         }
         else if (loaderSecure == "no" || sbFeature?.Attribute("enabled")?.Value == "no")
         {
