@@ -11,5 +11,10 @@ public static partial class SecretKeys
     [GeneratedRegex(@"(passw(or)?d|passwd|secret|cipassword|credential|private[._-]?key|(^|[._])key$|token|passphrase|community)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretPattern();
 
-    public static bool IsSecret(string key) => SecretPattern().IsMatch(key);
+    /// <summary>
+    /// True when the key's value is a secret. A key ending in <c>.present</c> (for example <c>graphics[0].passwd.present</c>)
+    /// holds only whether a secret is set (true/false), which reports may show.
+    /// </summary>
+    public static bool IsSecret(string key) =>
+        SecretPattern().IsMatch(key) && !key.EndsWith(".present", StringComparison.OrdinalIgnoreCase);
 }

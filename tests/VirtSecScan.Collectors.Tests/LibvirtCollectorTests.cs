@@ -103,6 +103,20 @@ public sealed class LibvirtCollectorTests
     }
 
     [Fact]
+    public void VirtInstallOutputWithTwoDefinitionsReadsTheLast()
+    {
+        var xml = "<domain type='kvm'>\n  <name>inst</name>\n  <on_reboot>destroy</on_reboot>\n</domain>\n<domain type='kvm'>\n  <name>inst</name>\n  <on_reboot>restart</on_reboot>\n</domain>\n";
+        var file = new InputFile("virt-install.xml", xml);
+
+        var result = Domains.Collect(file, Domains.Detect(file)!);
+
+        var fact = Assert.IsType<ConfigFact>(Assert.Single(result.Facts));
+        Assert.Equal("restart", Value(fact, "on_reboot"));
+        Assert.Equal(7, fact.Get("on_reboot")!.Line);
+        Assert.Contains(result.Diagnostics, d => d.Level == "info" && d.Message.Contains("2 domain definitions", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void OtherXmlIsNotADomain()
     {
         Assert.Null(Domains.Detect(new InputFile("net.xml", "<network><name>default</name></network>\n")));

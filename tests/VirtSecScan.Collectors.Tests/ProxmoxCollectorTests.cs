@@ -107,6 +107,13 @@ public sealed class ProxmoxCollectorTests
         Assert.Equal("true", Value(vm, "cipassword.present"));
     }
 
+    [Fact]
+    public void ArmVmWithArchKeyIsAVm()
+    {
+        var file = new InputFile("pve-03/qemu-server/8006.conf", "arch: aarch64\nbios: ovmf\ncores: 3\nname: simple\nnet0: virtio=A2:C0:43:77:08:A0,bridge=vmbr0\nostype: l26\nscsihw: virtio-scsi-pci\n");
+        Assert.Equal(ProxmoxCollector.QmConfFormat, new ProxmoxCollector().Detect(file));
+    }
+
     [Theory]
     [InlineData("site.yaml", "site: Demo\nzones:\n  - id: his\n    name: HIS\n")]
     [InlineData("ct.conf", "arch: amd64\ncores: 2\nhostname: ct1\nmemory: 512\nnet0: name=eth0,bridge=vmbr0\nostype: debian\nrootfs: local-lvm:vm-200-disk-0,size=8G\n")]

@@ -40,7 +40,7 @@ public sealed partial class ProxmoxCollector : ICollector
     [GeneratedRegex(@"^(sockets|cores|numa|cpu|memory|vga|agent|bios|onboot|boot|name|kvm|args|hookscript|protection|tablet|balloon|usb\d+|serial\d+|parallel\d+|virtiofs\d+|ivshmem|spice_enhancements|efidisk\d|tpmstate\d)$", RegexOptions.CultureInvariant)]
     private static partial Regex OtherVmKey();
 
-    [GeneratedRegex(@"^(rootfs|hostname|arch|mp\d+|lxc\.[a-z.]+)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(rootfs|hostname|mp\d+|lxc\.[a-z.]+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ContainerKey();
 
     [GeneratedRegex(@"^(ide|sata|scsi|virtio|efidisk|tpmstate|unused)\d+$", RegexOptions.CultureInvariant)]
