@@ -1,4 +1,7 @@
+using VirtSecScan.Collectors.HyperV;
 using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Libvirt;
+using VirtSecScan.Collectors.Proxmox;
 using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Collectors;
@@ -22,6 +25,10 @@ public static class CollectorRegistry
         new EsxcliCollector(),
         new VmHostServiceCsvCollector(),
         new EtcVmwareConfigCollector(),
+        new LibvirtDomainCollector(),
+        new QemuConfCollector(),
+        new ProxmoxCollector(),
+        new HyperVCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

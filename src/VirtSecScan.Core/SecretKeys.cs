@@ -15,5 +15,10 @@ public static partial class SecretKeys
     [GeneratedRegex(@"^/?Security[./]Password(QualityControl|History|MaxDays|MinDays)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PolicyPattern();
 
-    public static bool IsSecret(string key) => SecretPattern().IsMatch(key) && !PolicyPattern().IsMatch(key);
+    /// <summary>
+    /// True when the key's value is a secret. Password policy keys hold no secret, and a key ending in <c>.present</c>
+    /// (for example <c>graphics[0].passwd.present</c>) holds only whether a secret is set (true/false), which reports may show.
+    /// </summary>
+    public static bool IsSecret(string key) =>
+        SecretPattern().IsMatch(key) && !PolicyPattern().IsMatch(key) && !key.EndsWith(".present", StringComparison.OrdinalIgnoreCase);
 }

@@ -42,6 +42,7 @@ public sealed class ScheduleTests : IDisposable
         }, new LoggerConfiguration().CreateLogger());
 
         var loop = scheduler.RunAsync(stop.Token);
+        await WaitUntil(() => scheduler.Waiting == new DateTimeOffset(2026, 11, 27, 2, 0, 0, TimeSpan.Zero));
         clock.Advance(TimeSpan.FromSeconds(30)); // 02:00 - first occurrence
         await WaitUntil(() => started.Count == 1);
         clock.Advance(TimeSpan.FromMinutes(3)); // 02:01, 02:02, 02:03 fall while the first scan runs
@@ -49,7 +50,7 @@ public sealed class ScheduleTests : IDisposable
         Assert.Single(started);
 
         firstScan.SetResult();
-        await WaitUntil(() => scheduler.Skipped == 3);
+        await WaitUntil(() => scheduler.Skipped == 3 && scheduler.Waiting == new DateTimeOffset(2026, 11, 27, 2, 4, 0, TimeSpan.Zero));
         clock.Advance(TimeSpan.FromMinutes(1)); // 02:04 - second run
         await WaitUntil(() => started.Count == 2);
         stop.Cancel();
@@ -75,8 +76,10 @@ public sealed class ScheduleTests : IDisposable
         }, new LoggerConfiguration().CreateLogger());
 
         var loop = scheduler.RunAsync(stop.Token);
+        await WaitUntil(() => scheduler.Waiting == new DateTimeOffset(2026, 11, 27, 2, 0, 0, TimeSpan.Zero));
         clock.Advance(TimeSpan.FromMinutes(1));
         await WaitUntil(() => calls == 1);
+        await WaitUntil(() => scheduler.Waiting == new DateTimeOffset(2026, 11, 27, 2, 1, 0, TimeSpan.Zero));
         clock.Advance(TimeSpan.FromMinutes(1));
         await WaitUntil(() => calls == 2);
         stop.Cancel();

@@ -18,6 +18,24 @@ public sealed class InputReaderTests
         Assert.Equal("binary file", skipReason);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Read_Utf16WithByteOrderMark_IsDecodedNotSkipped(bool bigEndian)
+    {
+        using var temp = new TempDir();
+        var path = temp.File("get-vm.json");
+        var encoding = new System.Text.UnicodeEncoding(bigEndian, true);
+        File.WriteAllBytes(path, [.. encoding.GetPreamble(), .. encoding.GetBytes("[{\"VMName\": \"his-01\"}]\r\n")]);
+
+        var (file, problem, skipReason) = InputReader.Read(path, "get-vm.json");
+
+        Assert.Null(problem);
+        Assert.Null(skipReason);
+        Assert.NotNull(file);
+        Assert.Equal("[{\"VMName\": \"his-01\"}]\r\n", file.Text);
+    }
+
     [Fact]
     public void Read_FileOverSizeLimit_IsSkippedWithWarning()
     {

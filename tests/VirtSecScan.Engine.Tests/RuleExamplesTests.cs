@@ -20,7 +20,11 @@ internal sealed class RuleExampleEntry
     public List<RuleExampleCase> Cases { get; set; } = [];
 }
 
-/// <summary>One case: a VM (vmx text) evaluated under a profile, and the expected outcome of the rule.</summary>
+/// <summary>
+/// One case: a VM (vmx text), or any input text with its format id (parsed by the collector that detects that
+/// format), evaluated under a profile, and the expected outcome of the rule. <c>with</c> lists further files of
+/// the same host (a qemu.conf for a libvirt domain, another Hyper-V cmdlet output) collected and linked as a scan does.
+/// </summary>
 internal sealed class RuleExampleCase
 {
     public string Name { get; set; } = "";
@@ -36,6 +40,16 @@ internal sealed class RuleExampleCase
 
     /// <summary>Settings of a configuration fact of the rule's kind, for keys no collector produces yet.</summary>
     public Dictionary<string, string>? Settings { get; set; }
+
+    /// <summary>Further input files of a case (a host's qemu.conf ...): format id and text.</summary>
+    public List<RuleExampleInput> With { get; set; } = [];
+}
+
+/// <summary>A further input file of a case: format id and text.</summary>
+internal sealed class RuleExampleInput
+{
+    public string Format { get; set; } = "";
+    public string Input { get; set; } = "";
 }
 
 internal sealed record RuleExample(string File, string Rule, RuleExampleCase Case);
@@ -73,8 +87,8 @@ public sealed class RuleExamplesTests
         var profile = string.IsNullOrEmpty(example.Case.Profile) ? Profiles.Default : example.Case.Profile;
         var facts = FactsOf(rule, example.Case);
         var engine = Engines.GetOrAdd(profile, p => new RuleEngine(Shipped.Value, p));
-
-        var outcomes = engine.Evaluate(facts, AdvisoryFeed.Empty, ScanDate).Where(f => f.RuleId == rule).ToList();
+        var outcomes = engine.Evaluate(facts, AdvisoryFeed.Empty, ScanDate)
+            .Where(f => f.RuleId == rule && (example.Case.With.Count == 0 || f.Resource.Source == MainInput(rule))).ToList();
 
         Assert.True(outcomes.Count > 0, $"{rule} produced no outcome under profile {profile} (is {profile} one of the rule's profiles?)");
         var described = Describe(outcomes);
@@ -147,18 +161,14 @@ public sealed class RuleExamplesTests
     {
         if (!string.IsNullOrEmpty(c.Input))
         {
-            var file = new InputFile($"RuleExamples/{rule}/output.txt", c.Input);
-            var detected = CollectorRegistry.Detect(file);
-            Assert.True(detected is not null, $"{rule} '{c.Name}': no collector recognises the input");
-            var (collector, format) = detected.Value;
-            if (!string.IsNullOrEmpty(c.Format))
+            var facts = Collect(c.Format, c.Input, MainInput(rule)).ToList();
+            Assert.True(facts.Count > 0, $"{rule} '{c.Name}': the collector produced no fact");
+            for (var i = 0; i < c.With.Count; i++)
             {
-                Assert.Equal(c.Format, format);
+                facts.AddRange(Collect(c.With[i].Format, c.With[i].Input, $"RuleExamples/{rule}/with-{i}"));
             }
 
-            var result = collector.Collect(file, format);
-            Assert.True(result.Facts.Length > 0, $"{rule} '{c.Name}': the {format} collector produced no fact: {string.Join("; ", result.Diagnostics.Select(d => d.Message))}");
-            return EsxiHostFacts.Merge(result.Facts);
+            return FactLinks.Link(EsxiHostFacts.Merge(facts));
         }
 
         if (c.Settings is not null)
@@ -170,6 +180,21 @@ public sealed class RuleExamplesTests
         }
 
         return [TestVms.Parse(c.Vmx, $"RuleExamples/{rule}.vmx")];
+    }
+
+    private static string MainInput(string rule) => $"RuleExamples/{rule}/input";
+
+    /// <summary>Parses example text with the collector that detects it (as <paramref name="format"/> when given); fails on collector errors.</summary>
+    private static IEnumerable<object> Collect(string? format, string text, string path)
+    {
+        var file = new InputFile(path, text);
+        var detected = CollectorRegistry.Detect(file);
+        var collector = string.IsNullOrEmpty(format) ? detected?.Collector : CollectorRegistry.All.FirstOrDefault(c => c.Detect(file) == format);
+        Assert.True(collector is not null, $"{path}: no collector detects the input{(string.IsNullOrEmpty(format) ? "" : $" as '{format}'")} (detected: {detected?.Format ?? "nothing"})");
+        var result = collector.Collect(file, string.IsNullOrEmpty(format) ? detected!.Value.Format : format);
+        var errors = result.Diagnostics.Where(d => d.Level == "error").ToList();
+        Assert.True(errors.Count == 0, $"{path}: " + string.Join("; ", errors.Select(e => $"line {e.Line}: {e.Message}")));
+        return result.Facts;
     }
 
     private static string Describe(List<Finding> outcomes) =>

@@ -18,6 +18,9 @@ public sealed class ScanScheduler(CronExpression cron, TimeZoneInfo zone, TimePr
     /// <summary>Occurrences skipped because the previous scan was still running.</summary>
     public int Skipped { get; private set; }
 
+    /// <summary>The occurrence the scheduler is waiting for (null while a scan runs).</summary>
+    public DateTimeOffset? Waiting { get; private set; }
+
     /// <summary>The most scans that were ever running at once (1 unless something is wrong).</summary>
     public int MaxConcurrent { get; private set; }
 
@@ -35,6 +38,7 @@ public sealed class ScanScheduler(CronExpression cron, TimeZoneInfo zone, TimePr
             }
 
             log.Information("Next scan at {Next:yyyy-MM-dd HH:mm:ss zzz}", next.Value);
+            Waiting = next.Value;
             var delay = next.Value - time.GetUtcNow();
             if (delay > TimeSpan.Zero)
             {
@@ -48,6 +52,7 @@ public sealed class ScanScheduler(CronExpression cron, TimeZoneInfo zone, TimePr
                 }
             }
 
+            Waiting = null;
             await RunOnce(next.Value).ConfigureAwait(false);
             var finished = time.GetUtcNow();
             var missed = cron.GetOccurrences(next.Value, finished, zone, fromInclusive: false, toInclusive: true).Count();

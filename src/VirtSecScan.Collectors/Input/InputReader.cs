@@ -24,6 +24,13 @@ public static class InputReader
             }
 
             var bytes = File.ReadAllBytes(path);
+            if (bytes.Length >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF)))
+            {
+                // UTF-16 with a byte-order mark, as Windows PowerShell 5.1 writes with '>' or Out-File.
+                var utf16 = bytes[0] == 0xFF ? new UnicodeEncoding(false, true, false) : new UnicodeEncoding(true, true, false);
+                return (new InputFile(displayPath, utf16.GetString(bytes, 2, bytes.Length - 2)), null, null);
+            }
+
             var probe = bytes.AsSpan(0, Math.Min(bytes.Length, 8192));
             if (probe.IndexOf((byte)0) >= 0)
             {

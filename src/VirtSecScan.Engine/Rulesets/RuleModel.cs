@@ -110,6 +110,7 @@ public static class FactTypes
         new("libvirt-host", typeof(Core.Facts.ConfigFact), "libvirt-host", "libvirt host configuration (/etc/libvirt/qemu.conf)"),
         new("proxmox-vm", typeof(Core.Facts.ConfigFact), "proxmox-vm", "Proxmox VE VM configuration (qm config, pvesh JSON)"),
         new("hyperv-vm", typeof(Core.Facts.ConfigFact), "hyperv-vm", "Hyper-V VM (Get-VM and related cmdlets as JSON)"),
+        new("proxmox-snapshot", typeof(Core.Facts.ConfigFact), "proxmox-snapshot", "a snapshot section of a Proxmox VE VM configuration"),
     ];
 
     public static IReadOnlyDictionary<string, FactType> ByName { get; } =

@@ -134,6 +134,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         facts = facts.Select(f => Enrich(f, feed, site)).ToList();
         facts = HostDefaults.Apply(EsxiHostFacts.Merge(facts));
+        facts = FactLinks.Link(facts, diagnostics); // joins facts of one resource read from several files (qemu.conf → domains, Hyper-V cmdlets → VM)
         diagnostics.AddRange(DuplicateResources(facts));
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
