@@ -41,6 +41,12 @@ public sealed record Waiver(
     string? Source = null,
     int? Line = null);
 
+/// <summary>
+/// A documented exception from the site file: the rule (id or glob), the resource (name, id or glob) and why
+/// the failing state is intended (status <see cref="FindingStatus.PassedWithException"/>).
+/// </summary>
+public sealed record DocumentedException(string Rule, string Resource, string Reason, string? Source = null, int? Line = null);
+
 /// <summary>Exploitation facts attached to a finding (from an advisory feed and CISA KEV).</summary>
 public sealed record Exploitation(bool KnownExploited, bool RansomwareUse, ImmutableArray<string> KevCves);
 
@@ -75,6 +81,9 @@ public sealed record Finding
 
     /// <summary>The waiver covering this finding (status <see cref="FindingStatus.Waived"/>), if any.</summary>
     public Waiver? Waiver { get; init; }
+
+    /// <summary>The site file's documented exception covering this finding (status <see cref="FindingStatus.PassedWithException"/>).</summary>
+    public DocumentedException? Exception { get; init; }
 
     public double Score { get; init; }
     public ImmutableArray<ScoreFactor> ScoreFactors { get; init; } = [];

@@ -30,6 +30,9 @@ public sealed record ScanReport
     public required int Passed { get; init; }
     public required ImmutableArray<Diagnostic> Diagnostics { get; init; }
 
+    /// <summary>Failing outcomes covered by a documented exception of the site file; never counted for --fail-on.</summary>
+    public ImmutableArray<Finding> Exceptions { get; init; } = [];
+
     public int CountAtOrAbove(Severity severity) => Findings.Count(f => f.Severity >= severity);
 }
 

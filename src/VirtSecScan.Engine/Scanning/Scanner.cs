@@ -113,11 +113,12 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
         var engine = new RuleEngine(rulesets, options.Profile);
-        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime));
+        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
             .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => ApplyException(f, site))
             .ToList();
         var feedPublished = feed.Published;
         return new ScanReport
@@ -136,8 +137,18 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 .ToImmutableArray(),
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
+            Exceptions = scored.Where(f => f.Status == FindingStatus.PassedWithException)
+                .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
+                .ToImmutableArray(),
         };
     }
+
+    /// <summary>A failing outcome that the site file documents as intended becomes passed-with-exception.</summary>
+    public static Finding ApplyException(Finding finding, SiteModel site) =>
+        finding.Status == FindingStatus.Fail && !site.Exceptions.IsDefaultOrEmpty
+                                              && site.FindException(finding.RuleId, finding.Resource.Name, finding.Resource.Id) is { } exception
+            ? finding with { Status = FindingStatus.PassedWithException, Exception = exception }
+            : finding;
 
     /// <summary>Loads and validates every ruleset and the advisory feed; any error stops the scan before it starts.</summary>
     public static (ImmutableArray<LoadedRuleset> Rulesets, AdvisoryFeed Feed) LoadRules(string rulesDirectory)
