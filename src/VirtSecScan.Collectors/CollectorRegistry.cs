@@ -1,4 +1,5 @@
 using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Ovf;
 using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Collectors;
@@ -10,6 +11,7 @@ public static class CollectorRegistry
     [
         new VmxCollector(),
         new EsxiVersionCollector(),
+        new OvfCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>
