@@ -23,7 +23,7 @@ public sealed class OvfCollectorTests
         var (vm, _) = CollectOne("secure-boot-on-bios.ovf");
 
         Assert.Equal("lab-analyser-gateway", vm.Resource.Name);
-        Assert.Equal("ovf:fixtures/collectors/ovf/secure-boot-on-bios.ovf/lab-analyser-gateway", vm.Resource.Id);
+        Assert.Equal("ovf:secure-boot-on-bios.ovf/lab-analyser-gateway", vm.Resource.Id);
         Assert.Equal("vm", vm.Resource.Type);
         Assert.Equal("bios", Value(vm, "firmware"));
         Assert.Equal("TRUE", Value(vm, "uefi.secureBoot.enabled"));
@@ -149,5 +149,36 @@ public sealed class OvfCollectorTests
         var result = new OvfCollector().Collect(new InputFile("vapp.ovf", text), OvfCollector.FormatId);
 
         Assert.Equal(["web", "db"], result.Facts.OfType<VmConfig>().Select(v => v.Resource.Name));
+    }
+
+    [Fact]
+    public void Ovf09ContentAndSectionTypesAreRead()
+    {
+        const string text = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ovf:Envelope xmlns:ovf="http://www.vmware.com/schema/ovf/1/envelope" xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ovf:version="0.9">
+              <Content ovf:id="old-template" xsi:type="ovf:VirtualSystem_Type">
+                <Info>A virtual machine</Info>
+                <Section xsi:type="ovf:VirtualHardwareSection_Type">
+                  <Info>Virtual hardware</Info>
+                  <System>
+                    <vssd:VirtualSystemType>vmx-04</vssd:VirtualSystemType>
+                  </System>
+                  <Item>
+                    <rasd:InstanceId>5</rasd:InstanceId>
+                    <rasd:ResourceType>23</rasd:ResourceType>
+                  </Item>
+                </Section>
+              </Content>
+            </ovf:Envelope>
+            """;
+        var file = new InputFile("old.ovf", text);
+
+        Assert.Equal("ovf", new OvfCollector().Detect(file));
+        var vm = Assert.Single(new OvfCollector().Collect(file, OvfCollector.FormatId).Facts.OfType<VmConfig>());
+
+        Assert.Equal("old-template", vm.Resource.Name);
+        Assert.Equal("4", Value(vm, "virtualHW.version"));
+        Assert.Equal("TRUE", Value(vm, "usb.present"));
     }
 }

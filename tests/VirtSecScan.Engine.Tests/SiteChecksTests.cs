@@ -152,12 +152,14 @@ public sealed class SiteChecksTests
     {
         var outcomes = Evaluate(LoadSite(), Vm("his-app-01"), Vm("his-app-02"));
 
-        var sameHost = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Resource.Name == "his-application");
-        var spread = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Resource.Name == "his-database");
-        var unknown = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Resource.Name == "vdi-pool");
+        var sameHost = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Discriminator == "redundancy:his-application");
+        var spread = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Discriminator == "redundancy:his-database");
+        var unknown = Assert.Single(outcomes, f => f.RuleId == SiteFindings.SameHost && f.Discriminator == "redundancy:vdi-pool");
 
         Assert.Equal(FindingStatus.Fail, sameHost.Status);
         Assert.Contains("esxi-02", sameHost.Title, StringComparison.Ordinal);
+        Assert.Equal("his-app-02", sameHost.Resource.Name);
+        Assert.Equal("vm", sameHost.Resource.Type);
         Assert.Equal(FindingStatus.Pass, spread.Status);
         Assert.Equal(FindingStatus.NotEvaluated, unknown.Status);
         Assert.Contains("vdi-01", unknown.Reason, StringComparison.Ordinal);

@@ -29,7 +29,7 @@ namespace VirtSecScan.Collectors.Ovf;
 /// <c>vmw:osType</c> gives <c>guestOS</c>.</item>
 /// </list>
 /// Only items of the default deployment option (and <c>ovf:bound</c> normal) are read. DTDs are prohibited and no
-/// external entity is resolved. Resource ids are <c>ovf:&lt;file&gt;/&lt;name&gt;</c>.
+/// external entity is resolved. Resource ids are <c>ovf:&lt;file name&gt;/&lt;name&gt;</c>.
 /// </summary>
 public sealed partial class OvfCollector : ICollector
 {
@@ -122,7 +122,7 @@ public sealed partial class OvfCollector : ICollector
         var defaultConfiguration = DefaultConfiguration(root);
 
         var facts = ImmutableArray.CreateBuilder<object>();
-        var systems = root.Descendants().Where(e => e.Name.LocalName == "VirtualSystem").ToList();
+        var systems = root.Descendants().Where(e => IsA(e, "VirtualSystem")).ToList();
         if (systems.Count == 0)
         {
             diagnostics.Add(Diagnostic.Warning(file.DisplayPath, LineOf(root), "the OVF envelope has no VirtualSystem"));
@@ -159,12 +159,12 @@ public sealed partial class OvfCollector : ICollector
         var name = nameElement?.Value.Trim() is { Length: > 0 } n ? n : Attr(system, "id") ?? file.Stem;
         Set("displayName", name, (XObject?)nameElement ?? system);
 
-        if (Child(system, "OperatingSystemSection") is { } os && os.Attribute(XName.Get("osType", VmwNamespace)) is { } osType)
+        if (system.Elements().FirstOrDefault(e => IsA(e, "OperatingSystemSection")) is { } os && os.Attribute(XName.Get("osType", VmwNamespace)) is { } osType)
         {
             Set("guestOS", osType.Value, os);
         }
 
-        var sections = system.Elements().Where(e => e.Name.LocalName == "VirtualHardwareSection").ToList();
+        var sections = system.Elements().Where(e => IsA(e, "VirtualHardwareSection")).ToList();
         var hardware = sections.FirstOrDefault(s => VmxType().IsMatch(SystemType(s) ?? "")) ?? sections.FirstOrDefault();
         if (hardware is null)
         {
@@ -190,7 +190,9 @@ public sealed partial class OvfCollector : ICollector
         }
 
         var map = settings.Values.ToSettingMap();
-        var resource = new ResourceRef("vm", $"ovf:{file.DisplayPath}/{name}", name, Source: file.DisplayPath, Line: LineOf(system));
+        // The id names the descriptor file, not its folder, so that fingerprints do not change when exports move.
+        var fileName = file.DisplayPath.Replace('\\', '/').Split('/')[^1];
+        var resource = new ResourceRef("vm", $"ovf:{fileName}/{name}", name, Source: file.DisplayPath, Line: LineOf(system));
         return new VmConfig(resource, map);
     }
 
@@ -565,7 +567,7 @@ public sealed partial class OvfCollector : ICollector
 
     private static string? DefaultConfiguration(XElement root)
     {
-        var section = root.Descendants().FirstOrDefault(e => e.Name.LocalName == "DeploymentOptionSection");
+        var section = root.Descendants().FirstOrDefault(e => IsA(e, "DeploymentOptionSection"));
         if (section is null)
         {
             return null;
@@ -590,13 +592,21 @@ public sealed partial class OvfCollector : ICollector
 
     /// <summary>True when <paramref name="element"/>'s nearest VirtualSystem ancestor is <paramref name="system"/>.</summary>
     private static bool BelongsTo(XElement element, XElement system) =>
-        element.Ancestors().FirstOrDefault(a => a.Name.LocalName == "VirtualSystem") == system;
+        element.Ancestors().FirstOrDefault(a => IsA(a, "VirtualSystem")) == system;
 
     private static string? SystemType(XElement hardware) =>
         Child(hardware, "System") is { } s ? Value(s, "VirtualSystemType") : null;
 
+    /// <summary>OVF 1.x names the element (VirtualSystem); OVF 0.9 writes Content or Section with xsi:type="ovf:VirtualSystem_Type".</summary>
+    private static bool IsA(XElement element, string kind) =>
+        element.Name.LocalName == kind
+        || (element.Name.LocalName is "Content" or "Section"
+            && element.Attributes().FirstOrDefault(a => a.Name.LocalName == "type") is { } type
+            && (type.Value == kind + "_Type" || type.Value.EndsWith(":" + kind + "_Type", StringComparison.Ordinal)));
+
+    /// <summary>A child element by local name, case-insensitively (OVF 0.9 writes InstanceId, 1.x InstanceID).</summary>
     private static XElement? Child(XElement parent, string localName) =>
-        parent.Elements().FirstOrDefault(e => e.Name.LocalName == localName);
+        parent.Elements().FirstOrDefault(e => string.Equals(e.Name.LocalName, localName, StringComparison.OrdinalIgnoreCase));
 
     private static XElement? ChildOf(XElement parent, string localName) => Child(parent, localName);
 

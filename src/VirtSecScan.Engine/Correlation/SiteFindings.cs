@@ -26,7 +26,8 @@ public static partial class SiteFindings
         new(Limits, "A PACS, LIS or HIS VM has a CPU or memory limit", "VT09", Severity.Medium, "vm + site role",
             "A CPU (sched.cpu.max) or memory (sched.mem.max) limit caps a PACS, LIS or HIS VM below what it was given, even when the host is idle."),
         new(SameHost, "All members of a redundant pair run on one host", "VT06", Severity.High, "site redundancy group + vm",
-            "Members of a site 'redundancy' group must run on different hosts; one host failure otherwise stops the service. Not evaluated when a member's host is unknown."),
+            "Members of a site 'redundancy' group must run on different hosts; one host failure otherwise stops the service. Reported on the last member collected, "
+            + "with the group as discriminator. Not evaluated when a member's host is unknown."),
         new(Backup, "A clinical VM has no backup or replica declared", "VT06", Severity.Medium, "vm + site backups",
             "Every clinical VM (zone kind clinical, or a role naming HIS, EMR, LIS, PACS or RIS) should be named by a backup or replica entry of the site file."),
     ];
@@ -183,6 +184,12 @@ public static partial class SiteFindings
             evidence.Add(new Evidence($"{member}.host", host ?? "unknown", "a host no other member uses", fact?.Resource.Source ?? site.Source));
         }
 
+        // The finding is reported on the last member the scan collected (the one to move), so zone and criticality resolve.
+        var anchor = group.Members.Reverse()
+                         .Select(m => vms.FirstOrDefault(v => string.Equals(v.Resource.Name, m, StringComparison.OrdinalIgnoreCase))?.Resource)
+                         .FirstOrDefault(r => r is not null)
+                     ?? new ResourceRef("vm", "vm:name:" + group.Members[^1].ToLowerInvariant(), group.Members[^1], site.FindSystem("vm", group.Members[^1])?.Host,
+                         Source: group.Source, Line: group.Line);
         var known = hosts.Where(h => h is not null).Select(h => h!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var unknown = hosts.Count(h => h is null);
         FindingStatus status;
@@ -211,8 +218,8 @@ public static partial class SiteFindings
             Severity = Severity.High,
             Status = status,
             Reason = reason,
-            Resource = new ResourceRef("redundancy-group", "site:redundancy/" + group.Name.ToLowerInvariant(), group.Name, known.Count == 1 ? known[0] : null,
-                Source: group.Source, Line: group.Line),
+            Resource = anchor,
+            Discriminator = "redundancy:" + group.Name.ToLowerInvariant(),
             Evidence = evidence.ToImmutable(),
             Remediation = new Remediation(
                 $"Run the members of {group.Name} on different hosts and keep them apart with an anti-affinity rule.",
