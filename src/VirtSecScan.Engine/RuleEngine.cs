@@ -48,7 +48,12 @@ public sealed class RuleEngine
         session.InsertAll(facts);
         session.InsertAll(feed.Advisories);
         session.InsertAll(feed.Lifecycles);
-        session.Fire();
-        return session.Query<RuleOutcome>().Select(o => o.Finding).ToImmutableArray();
+        var collected = new List<RuleOutcome>();
+        using (OutcomeSink.Collect(collected))
+        {
+            session.Fire();
+        }
+
+        return collected.Concat(session.Query<RuleOutcome>()).Select(o => o.Finding).ToImmutableArray();
     }
 }

@@ -117,7 +117,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
-            .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => f.Status == FindingStatus.Pass ? f : RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
             .Select(f => ApplyException(f, site))
             .ToList();
         var feedPublished = feed.Published;
