@@ -2,6 +2,7 @@ using VirtSecScan.Collectors.HyperV;
 using VirtSecScan.Collectors.Input;
 using VirtSecScan.Collectors.Libvirt;
 using VirtSecScan.Collectors.Proxmox;
+using VirtSecScan.Collectors.Ovf;
 using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Collectors;
@@ -29,6 +30,7 @@ public static class CollectorRegistry
         new QemuConfCollector(),
         new ProxmoxCollector(),
         new HyperVCollector(),
+        new OvfCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

@@ -22,7 +22,9 @@ public sealed class RuleEngine
     {
         Profile = profile;
         var repository = new RuleRepository();
-        repository.Load(spec => spec.From(typeof(HostMissingAdvisoryFixes).Assembly).Where(r => r.Name.StartsWith("esxi.", StringComparison.Ordinal) || r.Name.StartsWith("patch.", StringComparison.Ordinal)));
+        repository.Load(spec => spec.From(typeof(HostMissingAdvisoryFixes).Assembly).Where(r => r.Name.StartsWith("esxi.", StringComparison.Ordinal)
+                                                                                       || r.Name.StartsWith("patch.", StringComparison.Ordinal)
+                                                                                       || SiteFindings.Rules.Any(i => i.Id == r.Name)));
 
         var dataRules = new RuleSet("data-rules");
         foreach (var rule in rulesets.SelectMany(r => r.Rules).Where(r => r.InProfile(profile)))
@@ -40,16 +42,22 @@ public sealed class RuleEngine
     public int RuleCount { get; }
 
     /// <summary>Runs every rule over the facts and returns all outcomes (fail, pass, not-evaluated), in no particular order.</summary>
-    public ImmutableArray<Finding> Evaluate(IEnumerable<object> facts, AdvisoryFeed feed, DateOnly date)
+    public ImmutableArray<Finding> Evaluate(IEnumerable<object> facts, AdvisoryFeed feed, DateOnly date, Core.Site.SiteModel? site = null)
     {
         facts = facts as IReadOnlyCollection<object> ?? facts.ToList();
         var session = _factory.CreateSession();
         session.Insert(new ScanContext(Profile, date));
+        session.Insert(site ?? Core.Site.SiteModel.Empty);
         session.InsertAll(facts);
         session.InsertAll(feed.Advisories);
         session.InsertAll(feed.Lifecycles);
-        session.Fire();
-        var outcomes = session.Query<RuleOutcome>().Select(o => o.Finding).ToImmutableArray();
+        var collected = new List<RuleOutcome>();
+        using (OutcomeSink.Collect(collected))
+        {
+            session.Fire();
+        }
+
+        var outcomes = collected.Concat(session.Query<RuleOutcome>()).Select(o => o.Finding).ToImmutableArray();
 
         // The feed's age matters wherever patch levels are judged: a stale feed is a finding of its own.
         return facts.OfType<HypervisorBuild>().Any()

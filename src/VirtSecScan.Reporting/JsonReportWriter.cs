@@ -105,6 +105,7 @@ public static class JsonReportWriter
         w.WriteNumber("passed", report.Passed);
         w.WriteNumber("notEvaluated", report.NotEvaluated.Length);
         w.WriteNumber("waived", report.Findings.Count(f => f.Status == FindingStatus.Waived));
+        w.WriteNumber("passedWithException", report.Exceptions.Length);
         w.WriteEndObject();
 
         w.WriteStartArray("findings");
@@ -124,6 +125,38 @@ public static class JsonReportWriter
             w.WriteString("title", f.Title);
             WriteResource(w, f.Resource);
             w.WriteString("reason", f.Reason ?? "not evaluated");
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+
+        w.WriteStartArray("exceptions");
+        foreach (var f in report.Exceptions)
+        {
+            w.WriteStartObject();
+            w.WriteString("ruleId", f.RuleId);
+            w.WriteString("fingerprint", f.Fingerprint);
+            w.WriteString("title", f.Title);
+            w.WriteString("category", f.Category);
+            w.WriteString("severity", f.Severity.ToName());
+            w.WriteString("status", f.Status.ToName());
+            WriteResource(w, f.Resource);
+            if (f.Discriminator.Length > 0)
+            {
+                w.WriteString("item", f.Discriminator);
+            }
+
+            w.WriteString("reason", f.Exception?.Reason ?? "");
+            w.WriteStartObject("exception");
+            w.WriteString("rule", f.Exception?.Rule ?? "");
+            w.WriteString("resource", f.Exception?.Resource ?? "");
+            WriteNullable(w, "source", f.Exception?.Source);
+            if (f.Exception?.Line is { } exceptionLine)
+            {
+                w.WriteNumber("line", exceptionLine);
+            }
+
+            w.WriteEndObject();
             w.WriteEndObject();
         }
 

@@ -94,6 +94,15 @@ public static class TableReportWriter
             }
         }
 
+        if (report.Exceptions.Length > 0)
+        {
+            console.MarkupLine($"[dim]{report.Exceptions.Length} failing checks are documented exceptions in the site file (passed-with-exception), for example:[/]");
+            foreach (var f in report.Exceptions.Take(5))
+            {
+                console.MarkupLine($"  [dim]{Markup.Escape(f.RuleId)} on {Markup.Escape(f.Resource.Name)}: {Markup.Escape(Shorten(f.Exception?.Reason ?? "", 100))}[/]");
+            }
+        }
+
         foreach (var d in report.Diagnostics.Where(d => d.Level != "info"))
         {
             var where = d.Line is { } l ? $"{d.File}:{l}" : d.File;

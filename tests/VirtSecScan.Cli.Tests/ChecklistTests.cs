@@ -38,7 +38,8 @@ public sealed class ChecklistTests : IDisposable
         var access = Control(doc, "164.312(a)(1)");
         Assert.Equal("FAIL", access.GetProperty("status").GetString());
         Assert.Contains(access.GetProperty("findings").EnumerateArray(), f => f.GetProperty("ruleId").GetString()!.StartsWith("vmware.vm.", StringComparison.Ordinal));
-        Assert.Equal("MANUAL", Control(doc, "164.308(a)(7)(ii)(A)").GetProperty("status").GetString());
+        Assert.Equal("MANUAL", Control(doc, "164.308(a)(6)(ii)").GetProperty("status").GetString());
+        Assert.Equal("FAIL", Control(doc, "164.308(a)(7)(ii)(A)").GetProperty("status").GetString()); // the backup and redundancy checks of the site file fail
     }
 
     [Fact]
@@ -48,15 +49,15 @@ public sealed class ChecklistTests : IDisposable
         File.WriteAllText(file, """
             attestations:
               - framework: hipaa
-                control: "164.308(a)(7)(ii)(A)"
-                item: backup-plan
+                control: "164.308(a)(6)(ii)"
+                item: incident-plan
                 answer: yes
                 by: Backup lead
                 date: 2026-11-20
                 evidence: Backup policy v3
               - framework: hipaa
-                control: "164.308(a)(7)(ii)(B)"
-                item: dr-plan
+                control: "164.308(a)(5)(ii)(C)"
+                item: failed-logins
                 answer: no
                 by: CISO
                 date: 2026-11-20
@@ -71,8 +72,8 @@ public sealed class ChecklistTests : IDisposable
         var result = Cli.Run("checklist", "--framework", "hipaa", RepoPaths.DemoHospital, "--format", "json", "--attestations", file);
 
         using var doc = JsonDocument.Parse(result.Stdout);
-        Assert.Equal("PASS", Control(doc, "164.308(a)(7)(ii)(A)").GetProperty("status").GetString());
-        Assert.Equal("FAIL", Control(doc, "164.308(a)(7)(ii)(B)").GetProperty("status").GetString());
+        Assert.Equal("PASS", Control(doc, "164.308(a)(6)(ii)").GetProperty("status").GetString());
+        Assert.Equal("FAIL", Control(doc, "164.308(a)(5)(ii)(C)").GetProperty("status").GetString());
         Assert.Contains("attestations.yaml:15: attestation for 164.999/nothing names no control item", result.Stderr, StringComparison.Ordinal);
     }
 

@@ -110,7 +110,7 @@ public sealed partial class VmxCollector : ICollector
                 value = rawValue;
             }
 
-            value = HexEscape().Replace(value, m => ((char)int.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToString());
+            value = !value.Contains('|') ? value : HexEscape().Replace(value, m => ((char)int.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToString());
             if (settings.TryGetValue(key, out var previous))
             {
                 diagnostics.Add(Diagnostic.Info(file.DisplayPath, lineNo,

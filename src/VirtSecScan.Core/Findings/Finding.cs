@@ -41,6 +41,12 @@ public sealed record Waiver(
     string? Source = null,
     int? Line = null);
 
+/// <summary>
+/// A documented exception from the site file: the rule (id or glob), the resource (name, id or glob) and why
+/// the failing state is intended (status <see cref="FindingStatus.PassedWithException"/>).
+/// </summary>
+public sealed record DocumentedException(string Rule, string Resource, string Reason, string? Source = null, int? Line = null);
+
 /// <summary>Exploitation facts attached to a finding (from an advisory feed and CISA KEV).</summary>
 public sealed record Exploitation(bool KnownExploited, bool RansomwareUse, ImmutableArray<string> KevCves);
 
@@ -81,6 +87,8 @@ public sealed record Finding
 
     /// <summary>The highest EPSS percentile (0..1) of the finding's CVEs, when EPSS scores were given.</summary>
     public double? EpssPercentile { get; init; }
+    /// <summary>The site file's documented exception covering this finding (status <see cref="FindingStatus.PassedWithException"/>).</summary>
+    public DocumentedException? Exception { get; init; }
 
     public double Score { get; init; }
     public ImmutableArray<ScoreFactor> ScoreFactors { get; init; } = [];

@@ -13,6 +13,12 @@ public enum FindingStatus
 
     /// <summary>A failing finding covered by a valid waiver (risk formally accepted until an expiry date).</summary>
     Waived,
+
+    /// <summary>
+    /// A failing outcome covered by a documented exception in the site file (for example a USB smart-card
+    /// reader on a desktop VM). Never counted as a failure, never counted as a plain pass.
+    /// </summary>
+    PassedWithException,
 }
 
 public static class FindingStatusNames
@@ -24,6 +30,7 @@ public static class FindingStatusNames
         FindingStatus.NotEvaluated => "not-evaluated",
         FindingStatus.Error => "error",
         FindingStatus.Waived => "waived",
+        FindingStatus.PassedWithException => "passed-with-exception",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 }

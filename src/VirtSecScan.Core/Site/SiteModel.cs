@@ -39,9 +39,35 @@ public sealed record SiteSystem(
 /// <summary>What the site model says about one resource.</summary>
 public sealed record SiteContext(string ZoneId, string? Role, string? Host, Criticality Criticality, bool Phi, Zone? Zone);
 
+/// <summary>
+/// Systems that back each other up (an HIS application pair, a PACS cluster): they must not all run on one host.
+/// </summary>
+public sealed record RedundancyGroup(string Name, ImmutableArray<string> Members, string? Source = null, int? Line = null);
+
+/// <summary>A backup or replica the site declares for systems (kind <c>backup</c> or <c>replica</c>).</summary>
+public sealed record BackupDeclaration(string Kind, ImmutableArray<string> Systems, string? Target, string? Source = null, int? Line = null);
+
 /// <summary>The site model: zones and systems. Lookups are case-insensitive.</summary>
 public sealed record SiteModel(string Name, ImmutableArray<Zone> Zones, ImmutableArray<SiteSystem> Systems, string? Source)
 {
+    /// <summary>Documented exceptions: failing outcomes that are intended (<c>exceptions:</c> in the site file).</summary>
+    public ImmutableArray<Findings.DocumentedException> Exceptions { get; init; } = [];
+
+    /// <summary>Redundant groups whose members must run on different hosts (<c>redundancy:</c>).</summary>
+    public ImmutableArray<RedundancyGroup> Redundancy { get; init; } = [];
+
+    /// <summary>Backups and replicas the site declares (<c>backups:</c>).</summary>
+    public ImmutableArray<BackupDeclaration> Backups { get; init; } = [];
+
+    /// <summary>The first exception whose rule and resource patterns match (globs with * and ?, case-insensitive).</summary>
+    public Findings.DocumentedException? FindException(string ruleId, string resourceName, string resourceId) =>
+        Exceptions.FirstOrDefault(e => Glob.IsMatch(e.Rule, ruleId)
+                                       && (Glob.IsMatch(e.Resource, resourceName) || Glob.IsMatch(e.Resource, resourceId)));
+
+    /// <summary>The backups and replicas that name a system.</summary>
+    public IEnumerable<BackupDeclaration> BackupsOf(string name) =>
+        Backups.Where(b => b.Systems.Any(s => Glob.IsMatch(s, name)));
+
     public static SiteModel Empty { get; } = new("unnamed site", [], [], null);
 
     public Zone? FindZone(string id) => Zones.FirstOrDefault(z => string.Equals(z.Id, id, StringComparison.OrdinalIgnoreCase));
@@ -67,5 +93,45 @@ public sealed record SiteModel(string Name, ImmutableArray<Zone> Zones, Immutabl
             system.Criticality ?? zone?.Criticality ?? Criticality.Medium,
             system.Phi ?? zone?.Phi ?? false,
             zone);
+    }
+}
+
+/// <summary>Case-insensitive glob matching with <c>*</c> (any run of characters) and <c>?</c> (one character).</summary>
+public static class Glob
+{
+    public static bool IsMatch(string pattern, string text) => Match(pattern.AsSpan(), text.AsSpan());
+
+    private static bool Match(ReadOnlySpan<char> p, ReadOnlySpan<char> t)
+    {
+        int pi = 0, ti = 0, star = -1, mark = 0;
+        while (ti < t.Length)
+        {
+            if (pi < p.Length && (p[pi] == '?' || char.ToLowerInvariant(p[pi]) == char.ToLowerInvariant(t[ti])))
+            {
+                pi++;
+                ti++;
+            }
+            else if (pi < p.Length && p[pi] == '*')
+            {
+                star = pi++;
+                mark = ti;
+            }
+            else if (star >= 0)
+            {
+                pi = star + 1;
+                ti = ++mark;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (pi < p.Length && p[pi] == '*')
+        {
+            pi++;
+        }
+
+        return pi == p.Length;
     }
 }

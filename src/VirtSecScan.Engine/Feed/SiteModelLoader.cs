@@ -16,7 +16,8 @@ public static class SiteModelLoader
     public static SiteModel Parse(string text, string file)
     {
         var y = new YamlReader(file);
-        var root = y.Mapping(y.LoadDocument(text), "site file", "site", "zones", "systems", "description");
+        var root = y.Mapping(y.LoadDocument(text), "site file", "site", "zones", "systems", "description",
+            "exceptions", "redundancy", "backups");
         var zones = ImmutableArray.CreateBuilder<Zone>();
         foreach (var z in y.Sequence(y.Required(root, "zones", "site file"), "zones"))
         {
@@ -71,7 +72,103 @@ public static class SiteModelLoader
             }
         }
 
-        return new SiteModel(y.RequiredString(root, "site", "site file"), zones.ToImmutable(), systems.ToImmutable(), file);
+        return new SiteModel(y.RequiredString(root, "site", "site file"), zones.ToImmutable(), systems.ToImmutable(), file)
+        {
+            Exceptions = ParseExceptions(y, root, file),
+            Redundancy = ParseRedundancy(y, root, file),
+            Backups = ParseBackups(y, root, file),
+        };
+    }
+
+    /// <summary><c>exceptions:</c> documented, intended failing states: rule (id or glob), resource (name, id or glob), reason.</summary>
+    private static ImmutableArray<Core.Findings.DocumentedException> ParseExceptions(YamlReader y, YamlMappingNode root, string file)
+    {
+        if (YamlReader.Child(root, "exceptions") is not { } node)
+        {
+            return [];
+        }
+
+        var result = ImmutableArray.CreateBuilder<Core.Findings.DocumentedException>();
+        foreach (var e in y.Sequence(node, "exceptions"))
+        {
+            var em = y.Mapping(e, "exception", "rule", "resource", "reason");
+            var rule = y.RequiredString(em, "rule", "exception");
+            var resource = y.RequiredString(em, "resource", $"exception for {rule}");
+            var reason = y.RequiredString(em, "reason", $"exception for {rule} on {resource}");
+            if (string.IsNullOrWhiteSpace(reason))
+            {
+                throw y.Error(em, $"exception for {rule} on {resource}: reason must say why the state is intended");
+            }
+
+            if (rule.Trim() == "*" && resource.Trim() == "*")
+            {
+                throw y.Error(em, "an exception for every rule on every resource is not an exception; name a rule or a resource");
+            }
+
+            result.Add(new Core.Findings.DocumentedException(rule.Trim(), resource.Trim(), reason.Trim(), file, YamlReader.LineOf(em)));
+        }
+
+        return result.ToImmutable();
+    }
+
+    /// <summary><c>redundancy:</c> groups of systems that back each other up and must run on different hosts.</summary>
+    private static ImmutableArray<RedundancyGroup> ParseRedundancy(YamlReader y, YamlMappingNode root, string file)
+    {
+        if (YamlReader.Child(root, "redundancy") is not { } node)
+        {
+            return [];
+        }
+
+        var result = ImmutableArray.CreateBuilder<RedundancyGroup>();
+        foreach (var g in y.Sequence(node, "redundancy"))
+        {
+            var gm = y.Mapping(g, "redundancy group", "name", "members", "description");
+            var name = y.RequiredString(gm, "name", "redundancy group");
+            var members = y.StringList(y.Required(gm, "members", $"redundancy group {name}"), "members");
+            if (members.Length < 2)
+            {
+                throw y.Error(gm, $"redundancy group {name}: needs at least two members");
+            }
+
+            if (result.Any(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw y.Error(gm, $"redundancy group {name} is defined twice");
+            }
+
+            result.Add(new RedundancyGroup(name, members, file, YamlReader.LineOf(gm)));
+        }
+
+        return result.ToImmutable();
+    }
+
+    /// <summary><c>backups:</c> backup jobs and replicas, each naming the systems (names or globs) it protects.</summary>
+    private static ImmutableArray<BackupDeclaration> ParseBackups(YamlReader y, YamlMappingNode root, string file)
+    {
+        if (YamlReader.Child(root, "backups") is not { } node)
+        {
+            return [];
+        }
+
+        var result = ImmutableArray.CreateBuilder<BackupDeclaration>();
+        foreach (var b in y.Sequence(node, "backups"))
+        {
+            var bm = y.Mapping(b, "backup", "kind", "systems", "target", "description");
+            var kind = y.RequiredString(bm, "kind", "backup");
+            if (kind is not ("backup" or "replica"))
+            {
+                throw y.Error(bm, $"backup kind '{kind}' is not backup or replica");
+            }
+
+            var systems = y.StringList(y.Required(bm, "systems", $"{kind} entry"), "systems");
+            if (systems.IsEmpty)
+            {
+                throw y.Error(bm, $"{kind} entry: systems is empty");
+            }
+
+            result.Add(new BackupDeclaration(kind, systems, y.OptionalString(bm, "target", kind), file, YamlReader.LineOf(bm)));
+        }
+
+        return result.ToImmutable();
     }
 
     private static Criticality? ParseCriticality(YamlReader y, YamlMappingNode map, string what) =>

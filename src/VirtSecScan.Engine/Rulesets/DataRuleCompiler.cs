@@ -15,8 +15,8 @@ public static class DataRuleCompiler
     private static readonly System.Reflection.MethodInfo EvaluateMethod =
         typeof(DataRuleEvaluator).GetMethod(nameof(DataRuleEvaluator.Evaluate))!;
 
-    private static readonly System.Reflection.MethodInfo InsertAllMethod =
-        typeof(IContext).GetMethod(nameof(IContext.InsertAll), [typeof(IEnumerable<object>)])!;
+    private static readonly System.Reflection.MethodInfo EmitMethod =
+        typeof(OutcomeSink).GetMethod(nameof(OutcomeSink.Emit))!;
 
     public static IRuleDefinition Compile(DataRule rule, string profile)
     {
@@ -45,9 +45,45 @@ public static class DataRuleCompiler
         var context = Expression.Parameter(typeof(IContext), "ctx");
         var evaluator = Expression.Constant(new DataRuleEvaluator(rule, profile));
         var outcomes = Expression.Call(evaluator, EvaluateMethod, Expression.Convert(fact, typeof(IConfigFact)));
-        var action = Expression.Lambda(Expression.Call(context, InsertAllMethod, outcomes), context, fact);
+        var action = Expression.Lambda(Expression.Call(EmitMethod, context, outcomes), context, fact);
         builder.RightHandSide().Action(action);
 
         return builder.Build();
+    }
+}
+
+/// <summary>
+/// Where data-rule actions put their outcomes. While <see cref="RuleEngine.Evaluate"/> fires a session it sets a
+/// per-thread list, so the (many) outcomes are collected directly instead of being inserted into the session's
+/// working memory, which no rule reads them from; without a list they are inserted as <see cref="RuleOutcome"/> facts.
+/// </summary>
+public static class OutcomeSink
+{
+    [ThreadStatic]
+    private static List<RuleOutcome>? _current;
+
+    public static void Emit(IContext context, IEnumerable<object> outcomes)
+    {
+        if (_current is { } list)
+        {
+            list.AddRange(outcomes.Cast<RuleOutcome>());
+        }
+        else
+        {
+            context.InsertAll(outcomes);
+        }
+    }
+
+    /// <summary>Collects outcomes on this thread until the returned scope is disposed.</summary>
+    public static IDisposable Collect(List<RuleOutcome> list)
+    {
+        var previous = _current;
+        _current = list;
+        return new Scope(previous);
+    }
+
+    private sealed class Scope(List<RuleOutcome>? previous) : IDisposable
+    {
+        public void Dispose() => _current = previous;
     }
 }

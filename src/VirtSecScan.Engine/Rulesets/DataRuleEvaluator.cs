@@ -13,6 +13,15 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
     private readonly ConditionEvaluator _check = new(profile, rule.Absent);
     private readonly ConditionEvaluator _where = new(profile, null, absentMeansFail: true);
 
+    // Per-profile constants of the rule, computed once instead of once per outcome (a scan makes hundreds of thousands).
+    private readonly ImmutableArray<Reference> _references = rule.ReferencesFor(profile);
+    private readonly Severity _severity = rule.SeverityFor(profile);
+
+    // forEach: the item a key yields (null: no match). Key names repeat across VMs, so each distinct key is matched
+    // against the regex once per scan rather than once per VM. Bounded, in case keys are unique per VM.
+    private readonly Dictionary<string, string?> _itemOfKey = new(StringComparer.Ordinal);
+    private const int MaxCachedKeys = 65536;
+
     public DataRule Rule { get; } = rule;
 
     public IEnumerable<object> Evaluate(IConfigFact fact)
@@ -24,9 +33,9 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         }
 
         var items = fact.Settings.Keys
-            .Select(k => Rule.ForEach.Match(k))
-            .Where(m => m.Success)
-            .Select(m => m.Groups["item"].Value)
+            .Select(ItemOf)
+            .Where(item => item is not null)
+            .Select(item => item!)
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .Order(StringComparer.OrdinalIgnoreCase)
             .ToList();
@@ -63,12 +72,29 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
             .ToImmutableArray();
     }
 
+    private string? ItemOf(string key)
+    {
+        if (_itemOfKey.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var m = Rule.ForEach!.Match(key);
+        var item = m.Success ? m.Groups["item"].Value : null;
+        if (_itemOfKey.Count < MaxCachedKeys)
+        {
+            _itemOfKey[key] = item;
+        }
+
+        return item;
+    }
+
     private Finding ToFinding(IConfigFact fact, ConditionResult result, string item) => new()
     {
         RuleId = Rule.Id,
         Title = item.Length == 0 ? $"{Rule.Title} on {fact.Resource.Name}" : $"{Rule.Title} on {fact.Resource.Name} ({item})",
         Category = Rule.Category,
-        Severity = Rule.SeverityFor(profile),
+        Severity = _severity,
         Status = result.Verdict switch
         {
             Verdict.Pass => FindingStatus.Pass,
@@ -78,12 +104,15 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         Resource = fact.Resource,
         Discriminator = item,
         Evidence = Tidy(result.Evidence),
-        Remediation = Rule.Remediation with
-        {
-            Steps = Rule.Remediation.Steps.Select(step => step.Replace("{name}", fact.Resource.Name, StringComparison.Ordinal)
-                .Replace("{item}", item, StringComparison.Ordinal)).ToImmutableArray(),
-        },
-        References = Rule.ReferencesFor(profile),
+        // A passing check has nothing to fix: it carries no remediation (passes are counted, never listed).
+        Remediation = result.Verdict == Verdict.Pass
+            ? null
+            : Rule.Remediation with
+            {
+                Steps = Rule.Remediation.Steps.Select(step => step.Replace("{name}", fact.Resource.Name, StringComparison.Ordinal)
+                    .Replace("{item}", item, StringComparison.Ordinal)).ToImmutableArray(),
+            },
+        References = _references,
         Compliance = Rule.Compliance,
         Reason = result.Verdict == Verdict.NotEvaluated && Rule.Needs is not null
             ? $"{result.Reason ?? "not decided"}; to decide it, collect: {Rule.Needs}"

@@ -76,6 +76,9 @@ public sealed record ScanReport
     public static string ResourceKey(ResourceRef resource) => $"{resource.Type}:{resource.Id}".ToLowerInvariant();
 
     public int CountAtOrAbove(Severity severity) => Unwaived.Count(f => f.Severity >= severity);
+
+    /// <summary>Failing outcomes covered by a documented exception of the site file; never counted for --fail-on.</summary>
+    public ImmutableArray<Finding> Exceptions { get; init; } = [];
 }
 
 /// <summary>Progress of a scan, for a progress bar.</summary>

@@ -81,49 +81,51 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             collected.Add(new CollectedFile(site.Source, SiteFormat, site.Zones.Length + site.Systems.Length));
         }
 
-        for (var i = 0; i < files.Count; i++)
+        // Files are read and collected in parallel (collectors are pure); results are merged in file order, so the
+        // report does not depend on scheduling.
+        var results = new CollectedInput?[files.Count];
+        var done = 0;
+        var progressGate = new object();
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (path, display) = files[i];
-            progress?.Report(new ScanProgress("collect", i, files.Count, display));
             if (site.Source == display)
             {
+                return;
+            }
+
+            results[i] = CollectOne(path, display);
+            var n = Interlocked.Increment(ref done);
+            if (progress is not null)
+            {
+                lock (progressGate)
+                {
+                    progress.Report(new ScanProgress("collect", n, files.Count, display));
+                }
+            }
+        });
+
+        foreach (var result in results)
+        {
+            if (result is null)
+            {
                 continue;
             }
 
-            var (file, problem, skipReason) = InputReader.Read(path, display);
-            if (problem is not null)
+            if (result.Problem is not null)
             {
-                diagnostics.Add(problem);
+                diagnostics.Add(result.Problem);
             }
 
-            if (file is null)
+            if (result.Skipped is not null)
             {
-                skipped.Add(new SkippedFile(display, skipReason ?? "unreadable"));
+                skipped.Add(result.Skipped);
                 continue;
             }
 
-            var detected = CollectorRegistry.Detect(file);
-            if (detected is null)
-            {
-                skipped.Add(new SkippedFile(display, "unknown format"));
-                continue;
-            }
-
-            var (collector, format) = detected.Value;
-            CollectorResult result;
-            try
-            {
-                result = collector.Collect(file, format);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // A collector bug must not end the scan: report it against the file and go on.
-                result = new CollectorResult(format, [], [Diagnostic.Error(display, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}")]);
-            }
-
-            diagnostics.AddRange(result.Diagnostics);
-            collected.Add(new CollectedFile(display, result.Format, result.Facts.Sum(f => f is IConfigFact c ? c.Settings.Count : 1)));
-            facts.AddRange(result.Facts);
+            diagnostics.AddRange(result.Output!.Diagnostics);
+            collected.Add(new CollectedFile(result.Display, result.Output.Format, result.Output.Facts.Sum(f => f is IConfigFact c ? c.Settings.Count : 1)));
+            facts.AddRange(result.Output.Facts);
         }
 
         progress?.Report(new ScanProgress("collect", files.Count, files.Count, null));
@@ -139,12 +141,13 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
         var engine = new RuleEngine(rulesets, options.Profile);
-        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime));
+        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
             .Select(f => WithEpss(f, feed.Epss))
-            .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => f.Status == FindingStatus.Pass ? f : RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => ApplyException(f, site))
             .ToList();
         var (afterWaivers, waiverOutcomes, waiverDiagnostics) = WaiverApplier.Apply(scored, waivers, DateOnly.FromDateTime(startedAt.UtcDateTime));
         scored = [.. afterWaivers];
@@ -185,7 +188,49 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                     g.Count(f => f.Status == FindingStatus.Waived)),
                 StringComparer.Ordinal),
             Waivers = waiverOutcomes,
+            Exceptions = scored.Where(f => f.Status == FindingStatus.PassedWithException)
+                .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
+                .ToImmutableArray(),
         };
+    }
+
+    /// <summary>A failing outcome that the site file documents as intended becomes passed-with-exception.</summary>
+    public static Finding ApplyException(Finding finding, SiteModel site) =>
+        finding.Status == FindingStatus.Fail && !site.Exceptions.IsDefaultOrEmpty
+                                              && site.FindException(finding.RuleId, finding.Resource.Name, finding.Resource.Id) is { } exception
+            ? finding with { Status = FindingStatus.PassedWithException, Exception = exception }
+            : finding;
+
+    private sealed record CollectedInput(string Display, Diagnostic? Problem, SkippedFile? Skipped, CollectorResult? Output);
+
+    /// <summary>Reads one file, detects its format and collects it; never throws.</summary>
+    private static CollectedInput CollectOne(string path, string display)
+    {
+        var (file, problem, skipReason) = InputReader.Read(path, display);
+        if (file is null)
+        {
+            return new CollectedInput(display, problem, new SkippedFile(display, skipReason ?? "unreadable"), null);
+        }
+
+        var detected = CollectorRegistry.Detect(file);
+        if (detected is null)
+        {
+            return new CollectedInput(display, problem, new SkippedFile(display, "unknown format"), null);
+        }
+
+        var (collector, format) = detected.Value;
+        CollectorResult result;
+        try
+        {
+            result = collector.Collect(file, format);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A collector bug must not end the scan: report it against the file and go on.
+            result = new CollectorResult(format, [], [Diagnostic.Error(display, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}")]);
+        }
+
+        return new CollectedInput(display, problem, null, result);
     }
 
     /// <summary>Loads and validates every ruleset and the advisory feed; any error stops the scan before it starts.</summary>
