@@ -178,14 +178,24 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             }
         }
 
+        SiteDefaults defaults;
+        try
+        {
+            defaults = SiteNetworkLoader.LoadDefaults(options.RulesDirectory);
+        }
+        catch (DataFileException ex)
+        {
+            throw new ScanSetupException("the site defaults have errors", [ex.ToDiagnostic()]);
+        }
+
         if (path is null)
         {
-            return SiteModel.Empty;
+            return defaults.ApplyTo(SiteModel.Empty);
         }
 
         try
         {
-            return SiteModelLoader.Parse(File.ReadAllText(path), display!);
+            return SiteModelLoader.Parse(File.ReadAllText(path), display!, defaults);
         }
         catch (DataFileException ex)
         {
