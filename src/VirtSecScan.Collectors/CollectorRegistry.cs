@@ -10,6 +10,9 @@ public static class CollectorRegistry
     [
         new VmxCollector(),
         new EsxiVersionCollector(),
+        new Network.IptablesSaveCollector(),
+        new Network.NftTextCollector(),
+        new Network.NftJsonCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>
