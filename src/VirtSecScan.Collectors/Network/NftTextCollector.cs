@@ -230,6 +230,7 @@ public sealed partial class NftTextCollector : ICollector
         var tokens = new List<string>();
         var sb = new StringBuilder();
         var quoted = false;
+        var depth = 0;
         void Flush()
         {
             if (sb.Length > 0)
@@ -260,10 +261,11 @@ public sealed partial class NftTextCollector : ICollector
             {
                 Flush();
             }
-            else if (c is '{' or '}' or ',')
+            else if (c is '{' or '}' || (c == ',' && depth > 0))
             {
                 Flush();
                 tokens.Add(c.ToString());
+                depth += c == '{' ? 1 : c == '}' ? -1 : 0;
             }
             else
             {
