@@ -51,7 +51,10 @@ public static class FirewallEvaluator
             }
         }
 
-        return new Verdict(true, deciding.ToImmutable(), uncertain.Distinct().ToImmutableArray());
+        // An accept policy of a stage that only passes packets on (an empty mangle chain) is not worth naming
+        // when another stage's line decided.
+        var decisive = deciding.Where(l => !(l.IsPolicy && l.Action == FirewallAction.Accept)).ToImmutableArray();
+        return new Verdict(true, decisive.IsEmpty ? deciding.ToImmutable() : decisive, uncertain.Distinct().ToImmutableArray());
     }
 
     /// <summary>A synthetic line standing for a base chain's default policy, pointing at the policy's own line.</summary>
@@ -63,6 +66,7 @@ public static class FirewallEvaluator
         File = ruleset.File,
         Line = chain.PolicyLine ?? 0,
         Text = $"policy {(chain.Policy ?? FirewallAction.Accept).ToString().ToLowerInvariant()} of {chain.Table}/{chain.Name}",
+        IsPolicy = true,
     };
 
     /// <summary>Runs one chain: a terminal decision with its line, or null when the chain ran out or returned.</summary>

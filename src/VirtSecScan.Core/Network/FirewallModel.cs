@@ -81,6 +81,9 @@ public sealed record FirewallLine
     public required string Text { get; init; }
     public string? Unmodelled { get; init; }
 
+    /// <summary>True for the synthetic line that stands for a base chain's default policy.</summary>
+    public bool IsPolicy { get; init; }
+
     public bool IsTerminal => Action is FirewallAction.Accept or FirewallAction.Drop or FirewallAction.Reject;
 
     public string Where => $"{File}:{Line}";
