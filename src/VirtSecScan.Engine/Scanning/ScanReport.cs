@@ -30,6 +30,9 @@ public sealed record ScanReport
     public required int Passed { get; init; }
     public required ImmutableArray<Diagnostic> Diagnostics { get; init; }
 
+    /// <summary>The zone-to-zone matrix of the firewall rule sets scanned (empty when there were none).</summary>
+    public VirtSecScan.Core.Network.ReachabilityResult Reachability { get; init; } = VirtSecScan.Core.Network.ReachabilityResult.Empty;
+
     public int CountAtOrAbove(Severity severity) => Findings.Count(f => f.Severity >= severity);
 }
 

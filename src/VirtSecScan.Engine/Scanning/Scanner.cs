@@ -7,7 +7,9 @@ using VirtSecScan.Core.Facts;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Core.Scoring;
 using VirtSecScan.Core.Site;
+using VirtSecScan.Core.Network;
 using VirtSecScan.Engine.Feed;
+using VirtSecScan.Engine.Network;
 using VirtSecScan.Engine.Rulesets;
 
 namespace VirtSecScan.Engine.Scanning;
@@ -113,7 +115,9 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
         var engine = new RuleEngine(rulesets, options.Profile);
-        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime));
+        var outcomes = engine.Evaluate(facts.Where(f => f is not FirewallRuleset), feed, DateOnly.FromDateTime(startedAt.UtcDateTime));
+        var (reachability, networkFindings) = NetworkFindings.Analyze(site, facts, options.Profile);
+        outcomes = outcomes.AddRange(networkFindings);
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
@@ -135,6 +139,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
                 .ToImmutableArray(),
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
+            Reachability = reachability,
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
         };
     }
