@@ -172,6 +172,13 @@ public static class ReachabilityAnalyzer
                 continue;
             }
 
+            if (!ruleset.ForwardChains(ipv4).Any())
+            {
+                // An iptables-save file speaks for IPv4 only, ip6tables-save for IPv6 only.
+                notEvaluated.Add($"{ruleset.File}: firewall {ruleset.Device} has no {(ipv4 ? "IPv4" : "IPv6")} forward chain; {(ipv4 ? "IPv4" : "IPv6")} traffic through it is not evaluated from this file");
+                continue;
+            }
+
             var srcAtoms = src.Atoms(srcSplit);
             var dstAtoms = dst.Atoms(dstSplit);
             var protocols = new[] { "tcp", "udp", ipv4 ? "icmp" : "ipv6-icmp" };

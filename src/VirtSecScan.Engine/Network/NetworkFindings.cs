@@ -168,9 +168,20 @@ public static class NetworkFindings
                     ? "nothing (no allowed flow names this pair)"
                     : string.Join("; ", allowed.Select(f => $"{f.Protocol}/{f.Ports?.FormatPorts() ?? "any"} ({f.Reason})"));
                 var steps = ImmutableArray.CreateBuilder<string>();
-                steps.Add(allowed.Count == 0
-                    ? $"In {file} line {line}, remove the rule `{rule.Text}`: the site policy allows no flow from {from.Id} to {to.Id}."
-                    : $"In {file} line {line}, narrow the rule `{rule.Text}` to {string.Join(" or ", allowed.Select(f => $"{f.Protocol} port(s) {f.Ports?.FormatPorts() ?? "any"}"))} (allowed flow: {allowed[0].Reason}), or remove it.");
+                var narrowTo = allowed.Where(f => f.Protocol == "any" || protocols.Contains(f.Protocol)).ToList();
+                if (ruleId == ManagementPorts)
+                {
+                    steps.Add($"In {file} line {line}, take the management port(s) {string.Join(", ", excess)} out of the rule `{rule.Text}` (or remove it): hypervisor management belongs to the management zone; administer the hosts from a jump host there.");
+                }
+                else if (narrowTo.Count == 0)
+                {
+                    steps.Add($"In {file} line {line}, remove the rule `{rule.Text}`: the site policy allows no {string.Join("/", protocols.Distinct())} flow from {from.Id} to {to.Id}.");
+                }
+                else
+                {
+                    steps.Add($"In {file} line {line}, narrow the rule `{rule.Text}` to {string.Join(" or ", narrowTo.Select(f => $"{f.Protocol} port(s) {f.Ports?.FormatPorts() ?? "any"}"))} (allowed flow: {narrowTo[0].Reason}), or remove it.");
+                }
+
                 if (rule.Text.Contains(" handle ", StringComparison.Ordinal))
                 {
                     steps.Add($"The rule is `{rule.Text.Split(':')[0]}`: `nft delete rule {rule.Text.Split(':')[0]}` removes it; add the narrowed rule in its place.");
