@@ -13,6 +13,8 @@ public static class CollectorRegistry
         new Network.IptablesSaveCollector(),
         new Network.NftTextCollector(),
         new Network.NftJsonCollector(),
+        new Network.PfSenseCollector(),
+        new Network.CiscoAsaCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

@@ -184,3 +184,116 @@ public class FirewallCollectorTests
         Assert.Contains(ipt.Diagnostics, d => d.Line == 4);
     }
 }
+
+public class PfSenseCollectorTests
+{
+    private static UInt128 Ip(string a) => IntervalSet.ToNumber(IPAddress.Parse(a));
+
+    [Fact]
+    public void Config_xml_interfaces_aliases_rules_in_order_and_port_forwards()
+    {
+        var rs = FirewallCollectorTests.Ruleset("fixtures/collectors/network/pfsense-config.xml");
+        Assert.Equal("pfsense-config-xml", rs.Format);
+        Assert.Equal("edge-fw", rs.Device);
+        Assert.Contains(rs.Interfaces, i => i.Name == "opt1" && i.Description == "INSURANCE" && i.Subnets.Contains("10.30.10.1/24"));
+        var chain = Assert.Single(rs.Chains);
+        Assert.Equal(FirewallAction.Drop, chain.Policy);
+        var lines = chain.Lines;
+        // implicit state line first, then the quick floating block (unresolvable urltable alias), then interface rules
+        Assert.Equal(ConnState.Established | ConnState.Related, lines[0].States);
+        Assert.Contains("FEED_BLOCKLIST", lines[1].Unmodelled);
+        Assert.Equal(FirewallAction.Drop, lines[1].Action);
+
+        var claims = lines.Single(l => l.Text.Contains("claims interface", StringComparison.Ordinal));
+        Assert.Equal(new InterfaceMatch("opt1"), claims.In);
+        Assert.True(claims.Destination!.Contains(Ip("10.10.10.11")));  // HIS_APP through the nested alias
+        Assert.True(claims.Destination.Contains(Ip("10.10.20.5")));
+        Assert.False(claims.Destination.Contains(Ip("10.10.10.12")));
+        Assert.Equal("443,8443-8445", claims.DestinationPorts!.FormatPorts());
+        Assert.True(claims.Source!.Contains(Ip("10.30.10.77")));
+
+        Assert.DoesNotContain(lines, l => l.Text.Contains("vendor support", StringComparison.Ordinal)); // disabled
+        var reject = lines.Where(l => l.Action == FirewallAction.Reject).ToList();
+        Assert.Equal(["tcp", "udp"], reject.Select(l => l.Protocol!).ToArray());
+        Assert.False(reject[0].Destination!.Contains(Ip("10.10.5.5")));
+        Assert.True(reject[0].Destination!.Contains(Ip("192.0.2.5")));
+
+        var lanAny = lines.Single(l => l.Text.Contains("Default allow LAN", StringComparison.Ordinal));
+        Assert.True(lanAny.Source!.Contains(Ip("fd00:10::5")));
+        var webgui = lines.Single(l => l.Text.Contains("webConfigurator", StringComparison.Ordinal));
+        Assert.True(webgui.Destination!.Contains(Ip("10.10.0.1")));
+        Assert.False(webgui.Destination.Contains(Ip("10.10.0.2")));
+        Assert.Contains(rs.NotModelled, n => n.What == "port forward" && n.Reason.Contains("10.10.10.10", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Interfaces_place_zones_by_subnet_and_the_matrix_follows_the_rules()
+    {
+        var rs = FirewallCollectorTests.Ruleset("fixtures/collectors/network/pfsense-config.xml");
+        var site = new VirtSecScan.Core.Site.SiteModel("t", [
+            new("his", "his", "clinical", VirtSecScan.Core.Site.Criticality.High, true, ["10.10.10.0/24"], []),
+            new("ins", "ins", "insurance-link", VirtSecScan.Core.Site.Criticality.Medium, false, ["10.30.10.0/24"], []),
+            new("mgmt", "mgmt", "management", VirtSecScan.Core.Site.Criticality.High, false, ["10.90.0.0/24"], []),
+        ], [], null);
+        var r = ReachabilityAnalyzer.Analyze(site, [rs]);
+        var cell = Assert.Single(r.Cells, c => c.FromZone == "ins" && c.ToZone == "his" && c.Action == "accept");
+        Assert.Equal("tcp", cell.Protocol);
+        Assert.Equal("443,8443-8445", cell.Ports.FormatPorts());
+        Assert.Equal("stateful", cell.ReturnPath);
+        Assert.Equal("drop", Assert.Single(r.Cells, c => c.FromZone == "mgmt" && c.ToZone == "ins").Action);
+    }
+
+    [Fact]
+    public void An_external_entity_is_not_resolved()
+    {
+        var xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE pfsense [<!ENTITY x SYSTEM \"file:///etc/hostname\">]>\n<pfsense><system><hostname>&x;</hostname></system></pfsense>\n";
+        var file = new InputFile("evil.xml", xml);
+        var result = new PfSenseCollector().Collect(file, PfSenseCollector.PfSense);
+        Assert.Empty(result.Facts);
+        Assert.Contains(result.Diagnostics, d => d.Level == "error" && d.Message.Contains("DTD", StringComparison.OrdinalIgnoreCase));
+    }
+}
+
+public class CiscoAsaCollectorTests
+{
+    private static VirtSecScan.Core.Site.Zone Z(string id, string kind, string subnet) =>
+        new(id, id, kind, VirtSecScan.Core.Site.Criticality.Medium, false, [subnet], []);
+
+    [Fact]
+    public void Access_groups_object_groups_and_security_levels()
+    {
+        var rs = FirewallCollectorTests.Ruleset("fixtures/collectors/network/asa-running-config.txt");
+        Assert.Equal("cisco-asa", rs.Format);
+        Assert.Equal("core-asa", rs.Device);
+        Assert.Contains(rs.Interfaces, i => i.Name == "insurance" && i.SecurityLevel == 50);
+        Assert.Contains(rs.NotModelled, n => n.What == "nat");
+        var acl = rs.Chains.Single(c => c.Name == "INSURANCE-IN").Lines;
+        Assert.DoesNotContain(acl, l => l.Text.Contains("3389", StringComparison.Ordinal)); // inactive
+        Assert.Equal("443,8443-8445", acl[0].DestinationPorts!.FormatPorts());
+        Assert.Equal(2, acl.Count(l => l.Line == 60)); // service object-group: tcp 104 and udp 53
+
+        var site = new VirtSecScan.Core.Site.SiteModel("t", [
+            Z("his", "clinical", "10.10.10.0/24"), Z("emr", "clinical", "10.10.20.0/24"),
+            Z("ins", "insurance-link", "10.30.10.0/24"), Z("nrcms", "insurance-link", "10.30.20.0/24"),
+            Z("internet", "external", "198.51.100.0/24") with { Interfaces = ["core-asa:outside"] },
+            Z("mgmt", "management", "10.90.0.0/24"),
+        ], [], null);
+        var r = ReachabilityAnalyzer.Analyze(site, [rs]);
+        ReachabilityCell Cell(string from, string to, string proto) => Assert.Single(r.Cells, c => c.FromZone == from && c.ToZone == to && c.Protocol == proto);
+
+        // insurance (ACL): his tcp 443/8443-8445 to .10/.11 only; emr tcp 443.. and tcp 104 / udp 53 to the range
+        Assert.Equal("443,8443-8445", Cell("ins", "his", "tcp").Ports.FormatPorts());
+        Assert.Equal("104,443,8443-8445", Cell("ins", "emr", "tcp").Ports.FormatPorts());
+        Assert.Equal("53", Cell("ins", "emr", "udp").Ports.FormatPorts());
+        // insurance -> nrcms: the ACL's explicit deny (no security-level fallback)
+        Assert.Equal("drop", Cell("nrcms", "mgmt", "any").Action); // 50 -> 100 without an ACL: denied
+        // nrcms (50, no ACL) -> insurance (50): same-security-traffic permit inter-interface
+        Assert.Equal("any", Cell("nrcms", "ins", "tcp").Ports.FormatPorts());
+        // inside (100) -> nrcms (50): higher to lower is permitted
+        Assert.Equal("any", Cell("his", "nrcms", "udp").Ports.FormatPorts());
+        // outside: the "permit ip any any" line opens everything; the later 8443 line is shadowed
+        Assert.Equal("any", Cell("internet", "his", "tcp").Ports.FormatPorts());
+        Assert.Contains(r.Shadowed, s => s.Line.Text.Contains("eq 8443", StringComparison.Ordinal));
+        Assert.Equal("stateful", Cell("ins", "his", "tcp").ReturnPath);
+    }
+}

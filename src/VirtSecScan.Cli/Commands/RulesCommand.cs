@@ -76,7 +76,7 @@ public static class RulesCommand
                     w.WriteEndObject();
                 }
 
-                foreach (var c in PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules))
+                foreach (var c in PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules))
                 {
                     w.WriteStartObject();
                     w.WriteString("id", c.Id);
@@ -107,13 +107,13 @@ public static class RulesCommand
                 Markup.Escape(string.Join(", ", r.References.Select(x => x.Id).Distinct().Take(4))));
         }
 
-        foreach (var c in PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules))
+        foreach (var c in PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules))
         {
             table.AddRow(Markup.Escape(c.Id), c.Category, c.Severity.ToName(), Markup.Escape(c.AppliesTo), "all", "advisory feed (C# correlation rule)");
         }
 
         console.Write(table);
-        console.MarkupLine($"{rules.Count + PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).Length} rules ({rules.Count} data rules, {PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).Length} correlation rules)");
+        console.MarkupLine($"{rules.Count + PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules).Length} rules ({rules.Count} data rules, {PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules).Length} correlation rules)");
         return ExitCodes.Ok;
     }
 

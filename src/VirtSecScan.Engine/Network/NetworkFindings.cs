@@ -54,14 +54,15 @@ public static class NetworkFindings
     /// <summary>Analyses every firewall rule set among the facts; returns the matrix and the findings (fail, pass, not-evaluated).</summary>
     public static (ReachabilityResult Reachability, ImmutableArray<Finding> Findings) Analyze(SiteModel site, IEnumerable<object> facts, string profile)
     {
-        var rulesets = facts.OfType<FirewallRuleset>().ToList();
+        var all = facts.ToList();
+        var findings = new List<Finding>(VirtualNetworkFindings.Analyze(site, all, profile));
+        var rulesets = all.OfType<FirewallRuleset>().ToList();
         if (rulesets.Count == 0)
         {
-            return (ReachabilityResult.Empty, []);
+            return (ReachabilityResult.Empty, findings.ToImmutableArray());
         }
 
         var result = ReachabilityAnalyzer.Analyze(site, rulesets);
-        var findings = new List<Finding>();
         findings.AddRange(ZoneFindings(site, result, profile));
         findings.AddRange(LineFindings(site, rulesets, result, profile));
         foreach (var rs in rulesets)
