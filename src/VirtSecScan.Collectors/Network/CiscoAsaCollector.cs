@@ -231,17 +231,17 @@ public sealed class CiscoAsaCollector : ICollector
                     {
                         var proto = w[1] == "ip" ? null : FirewallCommon.NormaliseProtocol(w[1]);
                         var k = w.IndexOf("destination");
-                        IntervalSet? ports = null;
+                        IntervalSet? servicePorts = null;
                         if (k > 0)
                         {
-                            ports = Ports(w, k + 1, out _);
+                            servicePorts = Ports(w, k + 1, out _);
                         }
                         else if (w.Count > 2 && w[2] is "eq" or "range" or "lt" or "gt" or "neq")
                         {
-                            ports = Ports(w, 2, out _);
+                            servicePorts = Ports(w, 2, out _);
                         }
 
-                        serviceGroups[blockName!].Add(new Service(proto, ports));
+                        serviceGroups[blockName!].Add(new Service(proto, servicePorts));
                     }
                     else if (w[0] == "group-object" && w.Count > 1 && serviceGroups.TryGetValue(w[1], out var inner))
                     {
