@@ -180,6 +180,12 @@ public sealed class CiscoAsaCollector : ICollector
                     break;
                 case "object-network" or "group-network":
                 {
+                    if (w[0] == "nat")
+                    {
+                        notModelled.Add(new NotModelled(file.DisplayPath, n, "nat", $"object NAT of {blockName} ({text}) is not modelled; access-lists are evaluated with the addresses they name"));
+                        break;
+                    }
+
                     var set = w[0] switch
                     {
                         "host" when w.Count > 1 => IntervalSet.ParseAddress(w[1]),
@@ -263,7 +269,7 @@ public sealed class CiscoAsaCollector : ICollector
                 chainLines.AddRange(AclLines(file.DisplayPath, name, line, text, words, netObjects, portGroups, serviceGroups, interfaces, diagnostics));
             }
 
-            chains.Add(new FirewallChain("inet", "acl", name, null, 0, null, null, chainLines.ToImmutable()));
+            chains.Add(new FirewallChain("inet", "asa", name, null, 0, null, null, chainLines.ToImmutable()));
         }
 
         FirewallLine Synthetic(string chain, int line, string text, FirewallAction action, InterfaceMatch? inIf = null, InterfaceMatch? outIf = null, string? target = null, ConnState? states = null) => new()
@@ -499,7 +505,7 @@ public sealed class CiscoAsaCollector : ICollector
             var ported = s.Protocol is "tcp" or "udp";
             yield return new FirewallLine
             {
-                Table = "acl",
+                Table = "asa",
                 Chain = acl,
                 Source = src,
                 Destination = dst,
