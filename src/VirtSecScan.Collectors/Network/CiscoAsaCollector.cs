@@ -32,7 +32,7 @@ public sealed class CiscoAsaCollector : ICollector
         foreach (var raw in file.Lines.Take(300))
         {
             var line = raw.Trim();
-            if (line.StartsWith("ASA Version", StringComparison.Ordinal) || line.StartsWith(": Saved", StringComparison.Ordinal))
+            if (line.StartsWith("ASA Version", StringComparison.Ordinal))
             {
                 sawVersion = true;
             }
@@ -44,7 +44,7 @@ public sealed class CiscoAsaCollector : ICollector
             }
         }
 
-        return (sawVersion && sawAsaWords > 0) || sawAsaWords >= 3 ? Format : null;
+        return sawVersion || sawAsaWords >= 3 ? Format : null;
     }
 
     private sealed record AsaInterface(string Name, int Level, List<string> Subnets);

@@ -138,7 +138,8 @@ public sealed class IptablesSaveCollector : ICollector
                 family, c.Table, c.Name,
                 c.Policy is null ? null : c.Name.ToLowerInvariant() switch
                 {
-                    "prerouting" or "input" or "forward" or "output" or "postrouting" => c.Name.ToLowerInvariant(),
+                    // nat chains translate and never filter: they are not on the filtering path.
+                    "prerouting" or "input" or "forward" or "output" or "postrouting" => c.Table == "nat" ? "nat-" + c.Name.ToLowerInvariant() : c.Name.ToLowerInvariant(),
                     _ => null,
                 },
                 TablePriority.GetValueOrDefault(c.Table),

@@ -130,7 +130,13 @@ public sealed class PfSenseCollector : ICollector
             }
 
             var n = LineOf(r);
-            var type = r.Element("type")?.Value.Trim() ?? "pass";
+            if (r.Element("type") is null)
+            {
+                diagnostics.Add(Diagnostic.Warning(file.DisplayPath, n, "filter rule without a type; skipped"));
+                continue;
+            }
+
+            var type = r.Element("type")!.Value.Trim();
             var action = type switch { "pass" => FirewallAction.Accept, "block" => FirewallAction.Drop, "reject" => FirewallAction.Reject, "match" => FirewallAction.Continue, _ => FirewallAction.Continue };
             var unmodelled = new List<string>();
             var family = r.Element("ipprotocol")?.Value.Trim() switch { "inet6" => IntervalSet.AllIpv6, "inet46" => IntervalSet.AllAddresses, _ => IntervalSet.AllIpv4 };
@@ -182,7 +188,7 @@ public sealed class PfSenseCollector : ICollector
                 $"port forward on {nat.Element("interface")?.Value.Trim()} to {target}:{nat.Element("local-port")?.Value.Trim()}: destination NAT is not modelled; its associated filter rule is evaluated with the internal address"));
         }
 
-        if (root.Descendants("Filter").Any(f => f.Parent?.Name.LocalName == "Firewall"))
+        if (root.Descendants("Filter").Any(f => f.Parent?.Name.LocalName == "Firewall" && f.Descendants("rule").Any()))
         {
             notModelled.Add(new NotModelled(file.DisplayPath, 0, "OPNsense MVC filter rules", "rules under OPNsense/Firewall/Filter (automation rules) are not modelled"));
         }

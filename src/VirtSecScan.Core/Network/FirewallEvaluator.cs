@@ -19,15 +19,15 @@ public static class FirewallEvaluator
     private const int MaxDepth = 32;
 
     /// <summary>
-    /// Runs the packet through every forward base chain of its family in priority order. Lines with an unmodelled
+    /// Runs the packet through every filtering base chain of its family on the forwarding path (prerouting, forward, postrouting). Lines with an unmodelled
     /// match (or an interface the site model does not place) are assumed to match when they accept or jump and not
     /// to match when they drop, so the answer over-approximates what can pass; <see cref="Verdict.Uncertain"/> says so.
     /// </summary>
-    public static Verdict Evaluate(FirewallRuleset ruleset, Packet packet, string hook = "forward")
+    public static Verdict Evaluate(FirewallRuleset ruleset, Packet packet)
     {
         var deciding = ImmutableArray.CreateBuilder<FirewallLine>();
         var uncertain = new List<string>();
-        var stages = ruleset.Chains.Where(c => c.Hook == hook && c.Applies(packet.Ipv4)).OrderBy(c => c.Priority).ToList();
+        var stages = ruleset.ForwardChains(packet.Ipv4).ToList();
         foreach (var chain in stages)
         {
             var (decision, line) = RunChain(ruleset, chain, packet, uncertain, 0);

@@ -116,8 +116,8 @@ public sealed record FirewallInterface(string Name, string? Description, Immutab
 public sealed record NotModelled(string File, int Line, string What, string Reason);
 
 /// <summary>
-/// A firewall's rules in one normalised form. The forwarding path is every base chain with hook
-/// <c>forward</c>, in priority order: a packet crosses only if each of them accepts it.
+/// A firewall's rules in one normalised form. The forwarding path is every filtering base chain with hook
+/// <c>prerouting</c>, <c>forward</c> or <c>postrouting</c>, in that order and by priority: a packet crosses only if each accepts it.
 /// </summary>
 public sealed record FirewallRuleset(
     string Device,
@@ -131,8 +131,18 @@ public sealed record FirewallRuleset(
         Chains.FirstOrDefault(c => c.Table == table && c.Name == name && (c.Family == family || c.Family == "inet" || family == "inet"))
         ?? Chains.FirstOrDefault(c => c.Table == table && c.Name == name);
 
+    /// <summary>Hooks a forwarded packet passes, in order: prerouting, forward, postrouting.</summary>
+    public static int? ForwardPathOrder(string? hook) => hook switch
+    {
+        "prerouting" => 0,
+        "forward" => 1,
+        "postrouting" => 2,
+        _ => null,
+    };
+
+    /// <summary>The filtering base chains a forwarded packet of the family crosses, in hook then priority order.</summary>
     public IEnumerable<FirewallChain> ForwardChains(bool ipv4) =>
-        Chains.Where(c => c.Hook == "forward" && c.Applies(ipv4)).OrderBy(c => c.Priority);
+        Chains.Where(c => ForwardPathOrder(c.Hook) is not null && c.Applies(ipv4)).OrderBy(c => ForwardPathOrder(c.Hook)).ThenBy(c => c.Priority);
 
     public IEnumerable<FirewallLine> AllLines => Chains.SelectMany(c => c.Lines);
 }

@@ -65,7 +65,7 @@ public static class ReachabilityAnalyzer
                 notEvaluated.Add($"{n.File}:{n.Line}: {n.Reason}");
             }
 
-            if (!ruleset.Chains.Any(c => c.Hook == "forward"))
+            if (!ruleset.Chains.Any(c => FirewallRuleset.ForwardPathOrder(c.Hook) is not null))
             {
                 notEvaluated.Add($"{ruleset.File}: firewall {ruleset.Device} has no forward chain; zone-to-zone traffic through it is not filtered by this rule set");
                 continue;

@@ -266,7 +266,7 @@ public static class NetworkFindings
         var clinical = site.Zones.Where(z => z.Kind == "clinical").ToList();
         foreach (var rs in rulesets)
         {
-            foreach (var line in rs.Chains.Where(c => c.Hook == "forward").SelectMany(c => c.Lines).DistinctBy(l => l.Where))
+            foreach (var line in rs.Chains.Where(c => FirewallRuleset.ForwardPathOrder(c.Hook) is not null).SelectMany(c => c.Lines).DistinctBy(l => l.Where))
             {
                 if (line.Action != FirewallAction.Accept || line.In is not null || line.Unmodelled is not null
                     || (line.States is { } st && (st & ConnState.New) == 0) || !IsAny(line.Source))
