@@ -109,7 +109,7 @@ public static class RulesCommand
 
         foreach (var c in PatchFindings.Rules.AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules))
         {
-            table.AddRow(Markup.Escape(c.Id), c.Category, c.Severity.ToName(), Markup.Escape(c.AppliesTo), "all", "advisory feed (C# correlation rule)");
+            table.AddRow(Markup.Escape(c.Id), c.Category, c.Severity.ToName(), Markup.Escape(c.AppliesTo), "all", c.Id.StartsWith("net.", StringComparison.Ordinal) ? "site model (C# network analyser)" : "advisory feed (C# correlation rule)");
         }
 
         console.Write(table);
