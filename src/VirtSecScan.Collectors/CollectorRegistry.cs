@@ -31,6 +31,11 @@ public static class CollectorRegistry
         new ProxmoxCollector(),
         new HyperVCollector(),
         new OvfCollector(),
+        new Network.IptablesSaveCollector(),
+        new Network.NftTextCollector(),
+        new Network.NftJsonCollector(),
+        new Network.PfSenseCollector(),
+        new Network.CiscoAsaCollector(),
     ];
 
     /// <summary>The first collector that recognises the file by content, with the detected format id.</summary>

@@ -231,8 +231,83 @@ public static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        WriteReachability(w, report.Reachability);
         w.WriteEndObject();
         w.Flush();
+    }
+
+    /// <summary>The zone-to-zone matrix: one cell per firewall, zone pair and protocol, with the deciding rule lines.</summary>
+    private static void WriteReachability(Utf8JsonWriter w, VirtSecScan.Core.Network.ReachabilityResult r)
+    {
+        w.WriteStartObject("reachability");
+        w.WriteStartArray("cells");
+        foreach (var c in r.Cells)
+        {
+            w.WriteStartObject();
+            w.WriteString("firewall", c.Firewall);
+            w.WriteString("fromZone", c.FromZone);
+            w.WriteString("toZone", c.ToZone);
+            w.WriteString("protocol", c.Protocol);
+            w.WriteString("ports", c.Protocol is "tcp" or "udp" ? c.Ports.FormatPorts() : "");
+            w.WriteString("action", c.Action);
+            WriteNullable(w, "returnPath", c.ReturnPath);
+            w.WriteStartArray("rules");
+            foreach (var rule in c.Rules)
+            {
+                w.WriteStartObject();
+                w.WriteString("source", rule.File);
+                w.WriteNumber("line", rule.Line);
+                w.WriteString("text", rule.Text);
+                if (c.Action == "accept" && c.Protocol is "tcp" or "udp")
+                {
+                    w.WriteString("ports", rule.Ports.FormatPorts());
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("uncertain");
+            foreach (var u in c.Uncertain)
+            {
+                w.WriteStringValue(u);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("shadowed");
+        foreach (var s in r.Shadowed)
+        {
+            w.WriteStartObject();
+            w.WriteString("firewall", s.Firewall);
+            w.WriteString("source", s.Line.File);
+            w.WriteNumber("line", s.Line.Line);
+            w.WriteString("text", s.Line.Text);
+            w.WriteStartArray("by");
+            foreach (var b in s.By)
+            {
+                w.WriteStartObject();
+                w.WriteString("source", b.File);
+                w.WriteNumber("line", b.Line);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("notEvaluated");
+        foreach (var n in r.NotEvaluated)
+        {
+            w.WriteStringValue(n);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     public static string ToJson(ScanReport report)

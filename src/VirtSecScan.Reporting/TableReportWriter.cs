@@ -85,6 +85,8 @@ public static class TableReportWriter
             console.MarkupLine($"[dim]{unwaived.Count - shown.Count} findings below '{minimum.ToName()}' are hidden here (they are in the JSON report).[/]");
         }
 
+        WriteReachability(report, console);
+
         if (report.NotEvaluated.Length > 0)
         {
             console.MarkupLine($"[yellow]{report.NotEvaluated.Length} checks could not be evaluated[/] (never counted as passed), for example:");
@@ -136,6 +138,56 @@ public static class TableReportWriter
         }
 
         return matrix;
+    }
+
+    /// <summary>One zone-to-zone matrix per firewall: rows are source zones, columns destination zones, cells what passes.</summary>
+    private static void WriteReachability(ScanReport report, IAnsiConsole console)
+    {
+        foreach (var firewall in report.Reachability.Cells.Select(c => c.Firewall).Distinct())
+        {
+            var cells = report.Reachability.Cells.Where(c => c.Firewall == firewall).ToList();
+            var zones = cells.Select(c => c.FromZone).Concat(cells.Select(c => c.ToZone)).Distinct().ToList();
+            var matrix = new Table().Border(TableBorder.Simple).Title($"[bold]Zone-to-zone reachability through {Markup.Escape(firewall)}[/] [dim](new connections; row = from, column = to)[/]");
+            matrix.AddColumn("from \\ to");
+            foreach (var z in zones)
+            {
+                matrix.AddColumn(new TableColumn(Markup.Escape(z)).Centered());
+            }
+
+            foreach (var from in zones)
+            {
+                var row = new List<IRenderable> { new Markup($"[bold]{Markup.Escape(from)}[/]") };
+                foreach (var to in zones)
+                {
+                    var pair = cells.Where(c => c.FromZone == from && c.ToZone == to).ToList();
+                    if (from == to || pair.Count == 0)
+                    {
+                        row.Add(new Markup("[dim]·[/]"));
+                        continue;
+                    }
+
+                    var allowed = pair.Where(c => c.Action == "accept").ToList();
+                    if (allowed.Count == 0)
+                    {
+                        row.Add(new Markup("[green]-[/]"));
+                        continue;
+                    }
+
+                    var text = string.Join("\n", allowed.Select(c => c.Protocol is "tcp" or "udp" ? $"{c.Protocol}/{Shorten(c.Ports.FormatPorts(), 14)}" : c.Protocol));
+                    var open = allowed.Any(c => c.Protocol is "tcp" or "udp" && c.Ports.Equals(VirtSecScan.Core.Network.IntervalSet.AllPorts));
+                    row.Add(new Markup(open ? $"[red]{Markup.Escape(text)}[/]" : Markup.Escape(text)));
+                }
+
+                matrix.AddRow(row);
+            }
+
+            console.Write(matrix);
+        }
+
+        foreach (var s in report.Reachability.Shadowed)
+        {
+            console.MarkupLine($"[dim]shadowed: {Markup.Escape(s.Line.File)}:{s.Line.Line} `{Markup.Escape(Shorten(s.Line.Text, 80))}` (by line {string.Join(", ", s.By.Select(b => b.Line))})[/]");
+        }
     }
 
     private static Color ColorOf(Severity severity) => severity switch

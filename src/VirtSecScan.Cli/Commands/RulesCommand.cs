@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
@@ -12,6 +13,10 @@ namespace VirtSecScan.Cli.Commands;
 /// <summary><c>virtsecscan rules list</c> and <c>rules validate</c>.</summary>
 public static class RulesCommand
 {
+    /// <summary>The C# rules (correlation and network analysis), listed next to the data rules.</summary>
+    private static ImmutableArray<CorrelationRuleInfo> CorrelationRules =>
+        PatchFindings.Rules.AddRange(SiteFindings.Rules).AddRange(VirtSecScan.Engine.Network.NetworkFindings.Rules).AddRange(VirtSecScan.Engine.Network.VirtualNetworkFindings.Rules);
+
     public static int List(string? rulesOption, string format, string? profile, TextWriter stdout, TextWriter stderr)
     {
         if (format is not ("table" or "json"))
@@ -76,7 +81,7 @@ public static class RulesCommand
                     w.WriteEndObject();
                 }
 
-                foreach (var c in PatchFindings.Rules.AddRange(SiteFindings.Rules))
+                foreach (var c in CorrelationRules)
                 {
                     w.WriteStartObject();
                     w.WriteString("id", c.Id);
@@ -107,13 +112,16 @@ public static class RulesCommand
                 Markup.Escape(string.Join(", ", r.References.Select(x => x.Id).Distinct().Take(4))));
         }
 
-        foreach (var c in PatchFindings.Rules.AddRange(SiteFindings.Rules))
+        foreach (var c in CorrelationRules)
         {
-            table.AddRow(Markup.Escape(c.Id), c.Category, c.Severity.ToName(), Markup.Escape(c.AppliesTo), "all", c.AppliesTo.Contains("site", StringComparison.Ordinal) ? "site file (C# correlation rule)" : "advisory feed (C# correlation rule)");
+            var source = c.Id.StartsWith("net.", StringComparison.Ordinal) ? "site model (C# network analyser)"
+                : c.AppliesTo.Contains("site", StringComparison.Ordinal) ? "site file (C# correlation rule)"
+                : "advisory feed (C# correlation rule)";
+            table.AddRow(Markup.Escape(c.Id), c.Category, c.Severity.ToName(), Markup.Escape(c.AppliesTo), "all", source);
         }
 
         console.Write(table);
-        console.MarkupLine($"{rules.Count + PatchFindings.Rules.Length + SiteFindings.Rules.Length} rules ({rules.Count} data rules, {PatchFindings.Rules.Length + SiteFindings.Rules.Length} correlation rules)");
+        console.MarkupLine($"{rules.Count + CorrelationRules.Length} rules ({rules.Count} data rules, {CorrelationRules.Length} correlation rules)");
         return ExitCodes.Ok;
     }
 

@@ -13,15 +13,18 @@ public static class SiteModelLoader
     public static bool LooksLikeSite(string text) =>
         text.Contains("zones:", StringComparison.Ordinal) && (text.StartsWith("site:", StringComparison.Ordinal) || text.Contains("\nsite:", StringComparison.Ordinal));
 
-    public static SiteModel Parse(string text, string file)
+    public static SiteModel Parse(string text, string file) => Parse(text, file, null);
+
+    /// <summary>Parses a site file; <paramref name="defaults"/> fill zone criticality/PHI by kind, allowed flows and management ports the file leaves out.</summary>
+    public static SiteModel Parse(string text, string file, SiteDefaults? defaults)
     {
         var y = new YamlReader(file);
         var root = y.Mapping(y.LoadDocument(text), "site file", "site", "zones", "systems", "description",
-            "exceptions", "redundancy", "backups");
+            "exceptions", "redundancy", "backups", "allowedFlows", "portGroups", "vmkernel");
         var zones = ImmutableArray.CreateBuilder<Zone>();
         foreach (var z in y.Sequence(y.Required(root, "zones", "site file"), "zones"))
         {
-            var zm = y.Mapping(z, "zone", "id", "name", "kind", "criticality", "phi", "subnets", "vlans", "description");
+            var zm = y.Mapping(z, "zone", "id", "name", "kind", "criticality", "phi", "subnets", "vlans", "description", "portGroups", "interfaces");
             var id = y.RequiredString(zm, "id", "zone");
             var kind = y.RequiredString(zm, "kind", $"zone {id}");
             if (!Zone.Kinds.Contains(kind))
@@ -38,14 +41,25 @@ public static class SiteModelLoader
                 id,
                 y.OptionalString(zm, "name", "zone") ?? id,
                 kind,
-                ParseCriticality(y, zm, $"zone {id}") ?? Criticality.Medium,
-                ParseBool(y, zm, "phi", $"zone {id}") ?? false,
+                ParseCriticality(y, zm, $"zone {id}") ?? KindDefault(defaults, kind)?.Criticality ?? Criticality.Medium,
+                ParseBool(y, zm, "phi", $"zone {id}") ?? KindDefault(defaults, kind)?.Phi ?? false,
                 YamlReader.Child(zm, "subnets") is { } s ? y.StringList(s, "subnets") : [],
                 YamlReader.Child(zm, "vlans") is { } v
                     ? y.StringList(v, "vlans").Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 0 and <= 4095
                         ? n
                         : throw y.Error(v, $"zone {id}: VLAN '{t}' is not 0..4095")).ToImmutableArray()
-                    : []));
+                    : [])
+            {
+                PortGroups = YamlReader.Child(zm, "portGroups") is { } pg ? y.StringList(pg, $"zone {id}: portGroups") : [],
+                Interfaces = YamlReader.Child(zm, "interfaces") is { } ifs ? y.StringList(ifs, $"zone {id}: interfaces") : [],
+            });
+            foreach (var subnet in zones[^1].Subnets)
+            {
+                if (VirtSecScan.Core.Network.IntervalSet.ParseAddress(subnet) is null)
+                {
+                    throw y.Error(zm, $"zone {id}: subnet '{subnet}' is not an IPv4 or IPv6 prefix");
+                }
+            }
         }
 
         var systems = ImmutableArray.CreateBuilder<SiteSystem>();
@@ -53,7 +67,7 @@ public static class SiteModelLoader
         {
             foreach (var s in y.Sequence(sn, "systems"))
             {
-                var sm = y.Mapping(s, "system", "name", "type", "zone", "role", "host", "criticality", "phi", "description");
+                var sm = y.Mapping(s, "system", "name", "type", "zone", "role", "host", "criticality", "phi", "description", "addresses");
                 var name = y.RequiredString(sm, "name", "system");
                 var type = y.RequiredString(sm, "type", $"system {name}");
                 if (type is not ("vm" or "host"))
@@ -68,16 +82,23 @@ public static class SiteModelLoader
                 }
 
                 systems.Add(new SiteSystem(name, type, zone, y.OptionalString(sm, "role", name), y.OptionalString(sm, "host", name),
-                    ParseCriticality(y, sm, $"system {name}"), ParseBool(y, sm, "phi", $"system {name}")));
+                    ParseCriticality(y, sm, $"system {name}"), ParseBool(y, sm, "phi", $"system {name}"))
+                {
+                    Addresses = YamlReader.Child(sm, "addresses") is { } an ? y.StringList(an, $"system {name}: addresses") : [],
+                });
             }
         }
 
-        return new SiteModel(y.RequiredString(root, "site", "site file"), zones.ToImmutable(), systems.ToImmutable(), file)
+        var site = new SiteModel(y.RequiredString(root, "site", "site file"), zones.ToImmutable(), systems.ToImmutable(), file)
         {
             Exceptions = ParseExceptions(y, root, file),
             Redundancy = ParseRedundancy(y, root, file),
             Backups = ParseBackups(y, root, file),
+            AllowedFlows = YamlReader.Child(root, "allowedFlows") is { } af ? SiteNetworkLoader.Flows(y, af, zones, file) : [],
+            PortGroups = YamlReader.Child(root, "portGroups") is { } pgs ? SiteNetworkLoader.PortGroups(y, pgs, zones) : [],
+            Vmkernels = YamlReader.Child(root, "vmkernel") is { } vmk ? SiteNetworkLoader.Vmkernels(y, vmk) : [],
         };
+        return defaults is null ? site : defaults.ApplyTo(site);
     }
 
     /// <summary><c>exceptions:</c> documented, intended failing states: rule (id or glob), resource (name, id or glob), reason.</summary>
@@ -170,6 +191,9 @@ public static class SiteModelLoader
 
         return result.ToImmutable();
     }
+
+    private static (Criticality Criticality, bool Phi)? KindDefault(SiteDefaults? defaults, string kind) =>
+        defaults is not null && defaults.ZoneKinds.TryGetValue(kind, out var d) ? d : null;
 
     private static Criticality? ParseCriticality(YamlReader y, YamlMappingNode map, string what) =>
         y.OptionalString(map, "criticality", what) switch

@@ -42,7 +42,7 @@ public static class RulesetLoader
     private static bool IsFeedPath(string relative)
     {
         var first = relative.Replace('\\', '/').Split('/')[0];
-        return first is "advisories" or "compliance";
+        return first is "advisories" or "compliance" or "site-defaults.yaml";
     }
 
     /// <summary>Loads every ruleset file under the given paths (files or folders). Errors are collected, not thrown.</summary>

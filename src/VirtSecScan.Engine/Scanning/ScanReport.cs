@@ -79,6 +79,9 @@ public sealed record ScanReport
 
     /// <summary>Failing outcomes covered by a documented exception of the site file; never counted for --fail-on.</summary>
     public ImmutableArray<Finding> Exceptions { get; init; } = [];
+
+    /// <summary>The zone-to-zone matrix of the firewall rule sets scanned (empty when there were none).</summary>
+    public VirtSecScan.Core.Network.ReachabilityResult Reachability { get; init; } = VirtSecScan.Core.Network.ReachabilityResult.Empty;
 }
 
 /// <summary>Progress of a scan, for a progress bar.</summary>

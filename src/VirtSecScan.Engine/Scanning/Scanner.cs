@@ -8,7 +8,9 @@ using VirtSecScan.Core.Facts;
 using VirtSecScan.Core.Findings;
 using VirtSecScan.Core.Scoring;
 using VirtSecScan.Core.Site;
+using VirtSecScan.Core.Network;
 using VirtSecScan.Engine.Feed;
+using VirtSecScan.Engine.Network;
 using VirtSecScan.Engine.Rulesets;
 using VirtSecScan.Engine.Waivers;
 
@@ -141,7 +143,9 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
         var engine = new RuleEngine(rulesets, options.Profile);
-        var outcomes = engine.Evaluate(facts, feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
+        var outcomes = engine.Evaluate(facts.Where(f => f is not FirewallRuleset), feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
+        var (reachability, networkFindings) = NetworkFindings.Analyze(site, facts, options.Profile);
+        outcomes = outcomes.AddRange(networkFindings);
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
@@ -176,6 +180,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
                 .ToImmutableArray(),
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
+            Reachability = reachability,
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
             Resources = facts.OfType<IConfigFact>().Select(f => ScanReport.ResourceKey(f.Resource)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray(),
             RuleResults = scored.GroupBy(f => f.RuleId, StringComparer.Ordinal).ToImmutableSortedDictionary(
@@ -293,14 +298,24 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             }
         }
 
+        SiteDefaults defaults;
+        try
+        {
+            defaults = SiteNetworkLoader.LoadDefaults(options.RulesDirectory);
+        }
+        catch (DataFileException ex)
+        {
+            throw new ScanSetupException("the site defaults have errors", [ex.ToDiagnostic()]);
+        }
+
         if (path is null)
         {
-            return SiteModel.Empty;
+            return defaults.ApplyTo(SiteModel.Empty);
         }
 
         try
         {
-            return SiteModelLoader.Parse(File.ReadAllText(path), display!);
+            return SiteModelLoader.Parse(File.ReadAllText(path), display!, defaults);
         }
         catch (DataFileException ex)
         {
