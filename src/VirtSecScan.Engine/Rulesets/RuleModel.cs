@@ -57,6 +57,8 @@ public sealed record DataRule
     public ImmutableArray<RuleReference> References { get; init; } = [];
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Compliance { get; init; } =
         ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
+    /// <summary>Settings attached to the finding as evidence whatever decided it (observed counters of a traffic flow ...).</summary>
+    public ImmutableArray<string> EvidenceKeys { get; init; } = [];
     public required string Ruleset { get; init; }
     public required string File { get; init; }
     public required int Line { get; init; }
@@ -107,6 +109,7 @@ public static class FactTypes
         new("libvirt-host", typeof(Core.Facts.ConfigFact), "libvirt-host", "libvirt host configuration (/etc/libvirt/qemu.conf)"),
         new("proxmox-vm", typeof(Core.Facts.ConfigFact), "proxmox-vm", "Proxmox VE VM configuration (qm config, pvesh JSON)"),
         new("hyperv-vm", typeof(Core.Facts.ConfigFact), "hyperv-vm", "Hyper-V VM (Get-VM and related cmdlets as JSON)"),
+        new("traffic-flow", typeof(Core.Facts.ConfigFact), "traffic-flow", "a conversation seen in a packet capture (pcap, pcapng)"),
     ];
 
     public static IReadOnlyDictionary<string, FactType> ByName { get; } =

@@ -17,7 +17,7 @@ public static class RulesetLoader
     private static readonly string[] RuleKeys =
     [
         "id", "title", "category", "severity", "severityByProfile", "appliesTo", "profiles", "forEach", "where", "check",
-        "absent", "rationale", "remediation", "references", "compliance",
+        "absent", "rationale", "remediation", "references", "compliance", "evidence",
     ];
 
     private static readonly string[] LeafKeys = ["key", "op", "value", "values", "default", "absent"];
@@ -216,6 +216,7 @@ public static class RulesetLoader
             Remediation = remediation,
             References = references.ToImmutable(),
             Compliance = compliance.ToImmutable(),
+            EvidenceKeys = YamlReader.Child(map, "evidence") is { } en ? y.StringList(en, $"{what}: evidence") : [],
             Ruleset = ruleset,
             File = y.File,
             Line = YamlReader.LineOf(map),

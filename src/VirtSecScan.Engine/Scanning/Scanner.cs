@@ -66,6 +66,15 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 continue;
             }
 
+            if (CollectorRegistry.DetectFile(path) is { } binary)
+            {
+                var binaryResult = CollectBinary(binary.Collector, binary.Format, path, display, i, files.Count);
+                diagnostics.AddRange(binaryResult.Diagnostics);
+                collected.Add(new CollectedFile(display, binaryResult.Format, binaryResult.Facts.Length));
+                facts.AddRange(binaryResult.Facts);
+                continue;
+            }
+
             var (file, problem, skipReason) = InputReader.Read(path, display);
             if (problem is not null)
             {
@@ -117,7 +126,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
-            .Select(f => RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => RiskScorer.Score(f, f.Resource.Type == "flow" ? Traffic.TrafficZones.Context(site, f.Resource) : site.Resolve(f.Resource.Type, f.Resource.Name)))
             .ToList();
         var feedPublished = feed.Published;
         return new ScanReport
@@ -137,6 +146,33 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
         };
+    }
+
+    /// <summary>Streams a binary file (a packet capture) through its collector, reporting packets and bytes per second.</summary>
+    private CollectorResult CollectBinary(IFileCollector collector, string format, string path, string display, int index, int count)
+    {
+        var fileProgress = progress is null
+            ? null
+            : new ActionProgress<FileProgress>(p =>
+            {
+                var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
+                progress.Report(new ScanProgress("collect", index, count,
+                    $"{display}: {p.Items:N0} packets, {p.Items / seconds:N0} packets/s, {p.Bytes / seconds / 1e6:N0} MB/s ({100.0 * p.Bytes / Math.Max(1, p.TotalBytes):N0} %)"));
+            });
+        try
+        {
+            return collector.Collect(path, display, format, fileProgress);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new CollectorResult(format, [], [Diagnostic.Error(display, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}")]);
+        }
+    }
+
+    /// <summary>Reports on the scanning thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class ActionProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     /// <summary>Loads and validates every ruleset and the advisory feed; any error stops the scan before it starts.</summary>
@@ -270,6 +306,8 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 }
 
                 return enriched;
+            case ConfigFact { Kind: Traffic.TrafficZones.Kind } flow:
+                return Traffic.TrafficZones.Annotate(flow, site);
             case ConfigFact config:
                 var configSite = site.Resolve(config.Resource.Type, config.Resource.Name);
                 return config with { Resource = config.Resource with { Zone = configSite.ZoneId, Host = config.Resource.Host ?? configSite.Host } };
