@@ -318,6 +318,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
     private static IEnumerable<Diagnostic> DuplicateResources(List<object> facts) =>
         facts.OfType<IConfigFact>()
+            .Where(f => f.Resource.Type != "flow") // one conversation seen in several captures is several observations
             .GroupBy(f => (f is ConfigFact c ? c.Kind : f.GetType().Name, f.Resource.Id))
             .Where(g => g.Count() > 1)
             .Select(g => Diagnostic.Warning(g.Last().Resource.Source ?? "", null,
