@@ -125,17 +125,17 @@ public static class Payloads
         return ms.ToArray();
     }
 
-    private static byte[] PData(byte context, bool command, byte[] fragment)
+    private static byte[] PData(byte context, bool command, byte[] fragment, bool last = true)
     {
         var pdv = new byte[4 + 2 + fragment.Length];
         BinaryPrimitives.WriteUInt32BigEndian(pdv, (uint)(2 + fragment.Length));
         pdv[4] = context;
-        pdv[5] = (byte)((command ? 1 : 0) | 2);
+        pdv[5] = (byte)((command ? 1 : 0) | (last ? 2 : 0));
         fragment.CopyTo(pdv, 6);
         return Pdu(0x04, pdv);
     }
 
-    public static byte[] CStoreRq(string transferSyntax)
+    public static byte[] CStoreRq(string transferSyntax, bool moreFragments = false)
     {
         static byte[] U16(ushort v) => [(byte)v, (byte)(v >> 8)];
         var command = Concat(
@@ -165,7 +165,25 @@ public static class Payloads
             dataSet = ms.ToArray();
         }
 
-        return Concat(PData(1, true, command), PData(1, false, dataSet));
+        return Concat(PData(1, true, command), PData(1, false, dataSet, !moreFragments));
+    }
+
+    /// <summary>Pixel data sent as the rest of a data set: P-DATA-TF PDUs of at most <paramref name="maxPdu"/> bytes.</summary>
+    public static byte[] PDataFragments(ReadOnlySpan<byte> data, int maxPdu)
+    {
+        var ms = new MemoryStream();
+        for (var o = 0; o < data.Length; o += maxPdu - 12)
+        {
+            var chunk = data.Slice(o, Math.Min(maxPdu - 12, data.Length - o));
+            var pdv = new byte[6 + chunk.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(pdv, (uint)(2 + chunk.Length));
+            pdv[4] = 1;
+            pdv[5] = (byte)(o + chunk.Length >= data.Length ? 2 : 0);
+            chunk.CopyTo(pdv.AsSpan(6));
+            ms.Write(Pdu(0x04, pdv));
+        }
+
+        return ms.ToArray();
     }
 
     public static byte[] CEchoRq()

@@ -168,7 +168,15 @@ internal static class Bench
         using var w = new PcapWriter(path, framer.LinkType);
         var rng = new Random(20261127);
         string[] subnets = ["10.10.10.", "10.10.20.", "10.10.30.", "10.10.40.", "10.10.50.", "10.20.0.", "10.20.1.", "10.30.10.", "10.40.10.", "10.90.0."];
-        uint Host() => Framer.Ip(subnets[rng.Next(subnets.Length)] + rng.Next(2, 40));
+        // 600 clients; each kind of service has a few servers, and a client always uses the same one (as in a hospital).
+        var clients = Enumerable.Range(0, 600).Select(i => Framer.Ip(subnets[i % subnets.Length] + (10 + (i / subnets.Length)))).ToArray();
+        uint[] Servers(string subnet, int count) => Enumerable.Range(0, count).Select(i => Framer.Ip(subnet + (200 + i))).ToArray();
+        var hl7Servers = Servers("10.10.10.", 2);
+        var pacs = Servers("10.10.40.", 2);
+        var web = Servers("10.10.20.", 6);
+        var tls = Servers("10.40.10.", 8);
+        var files = Servers("10.20.1.", 3);
+        var dns = Framer.Ip("10.90.0.2");
         var t = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds() * 1000;
         var image = new byte[256 * 1024];
         rng.NextBytes(image);
@@ -182,14 +190,23 @@ internal static class Bench
             if (kind < 15)
             {
                 var dnsPort = (ushort)rng.Next(1024, 65000);
-                var c = Host();
-                var s = Framer.Ip("10.90.0.2");
+                var c = clients[rng.Next(clients.Length)];
+                var s = dns;
                 w.Write(t, framer.Udp(c, s, dnsPort, 53, DnsQuery((ushort)n, "his-app-01.demo.invalid")));
                 w.Write(t + 300, framer.Udp(s, c, 53, dnsPort, DnsQuery((ushort)n, "his-app-01.demo.invalid")));
                 continue;
             }
 
-            var session = new TcpSession(w, framer, Host(), (ushort)rng.Next(1024, 65000), Host(), kind switch
+            var ci = rng.Next(clients.Length);
+            var server = kind switch
+            {
+                < 25 => hl7Servers[ci % hl7Servers.Length],
+                < 33 => pacs[ci % pacs.Length],
+                < 58 => web[ci % web.Length],
+                < 88 => tls[ci % tls.Length],
+                _ => files[ci % files.Length],
+            };
+            var session = new TcpSession(w, framer, clients[ci], (ushort)rng.Next(1024, 65000), server, kind switch
             {
                 < 25 => (ushort)2575,
                 < 33 => (ushort)11112,
@@ -209,8 +226,8 @@ internal static class Bench
                 case < 33:
                     session.Send(true, AssociateRq("DEMOPACS", "DEMOCT", "1.2.840.10008.5.1.4.1.1.7", ["1.2.840.10008.1.2.1"], false))
                         .Send(false, AssociateAc("DEMOPACS", "DEMOCT", "1.2.840.10008.1.2.1"))
-                        .Send(true, CStoreRq("1.2.840.10008.1.2.1"))
-                        .Send(true, image.AsSpan(0, rng.Next(32, 256) * 1024))
+                        .Send(true, CStoreRq("1.2.840.10008.1.2.1", moreFragments: true))
+                        .Send(true, Payloads.PDataFragments(image.AsSpan(0, rng.Next(32, 256) * 1024), 16384))
                         .Send(true, ReleaseRq()).Send(false, ReleaseRp());
                     break;
                 case < 58:

@@ -43,6 +43,7 @@ public sealed class DicomAnalyzer(ReassemblyBudget budget) : StreamAnalyzer(budg
     private readonly Dictionary<byte, string> _proposed = [];
     private readonly Dictionary<byte, string> _accepted = [];
     private readonly Dictionary<(bool, byte, bool), MemoryStream> _fragments = [];
+    private readonly HashSet<(bool, byte)> _done = [];
     private bool _lost;
 
     public override string Protocol => "dicom";
@@ -93,10 +94,28 @@ public sealed class DicomAnalyzer(ReassemblyBudget budget) : StreamAnalyzer(budg
         {
             Notes.Count("malformedPdus");
             _lost = true;
+            Finished = true;
             return data.Length;
         }
 
         var total = 6L + length;
+        if (type == 0x04 && data.Length >= 12 && (data[11] & 1) == 0 && _done.Contains((fromClient, data[10])))
+        {
+            // The rest of a data set whose first 64 KiB were read (pixel data): skip it without buffering.
+            if ((data[11] & 2) != 0)
+            {
+                _done.Remove((fromClient, data[10]));
+            }
+
+            if (total > data.Length)
+            {
+                skip = total - data.Length;
+                return data.Length;
+            }
+
+            return (int)total;
+        }
+
         if (total > data.Length)
         {
             if (type == 0x04 && total > TcpStream.Cap && data.Length >= TcpStream.Cap / 2)
@@ -137,6 +156,7 @@ public sealed class DicomAnalyzer(ReassemblyBudget budget) : StreamAnalyzer(budg
     {
         base.OnGap(fromClient);
         _lost = true;
+        Finished = true;
     }
 
     private void AssociateRq(ReadOnlySpan<byte> pdu)
@@ -264,8 +284,13 @@ public sealed class DicomAnalyzer(ReassemblyBudget budget) : StreamAnalyzer(budg
                 buffer.Write(fragment[..(int)Math.Min(fragment.Length, MaxDataSetPrefix - buffer.Length)]);
             }
 
-            if (last || (partial && buffer.Length >= MaxDataSetPrefix))
+            if (last || buffer.Length >= MaxDataSetPrefix)
             {
+                if (!last && !isCommand)
+                {
+                    _done.Add((fromClient, ctx));
+                }
+
                 var bytes = buffer.ToArray();
                 buffer.SetLength(0);
                 if (isCommand)

@@ -22,7 +22,7 @@ public sealed class PcapCollector : IFileCollector
     public const string Kind = "traffic-flow";
 
     /// <summary>At most this many conversations become facts (protocol findings first, then by bytes).</summary>
-    public const int MaxFacts = 5000;
+    public const int MaxFacts = 3000;
 
     private static readonly HashSet<string> Plain = new(StringComparer.Ordinal) { "tcp", "udp", "icmp", "icmpv6", "dns", "ntp" };
 
@@ -150,21 +150,51 @@ public sealed class PcapCollector : IFileCollector
         return linkType;
     }
 
+    /// <summary>Above this many conversations, clients are grouped by subnet (/24, IPv6 /64) per server, port and protocol.</summary>
+    public const int GroupClientsAbove = 2000;
+
     private static ImmutableArray<object> Facts(TrafficAnalysis analysis, string displayPath, string format, int linkType, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
-        var ordered = analysis.Conversations
-            .OrderBy(kv => Plain.Contains(kv.Key.Protocol) ? 1 : 0)
-            .ThenByDescending(kv => kv.Value.Bytes)
-            .ThenBy(kv => kv.Value.FirstPacketNumber)
-            .ToList();
-        if (ordered.Count > MaxFacts)
+        var rows = analysis.Conversations.Select(kv => (Key: kv.Key, Client: TrafficAnalysis.Address(kv.Key.Client, kv.Key.V6), Clients: 1L, Conversation: kv.Value)).ToList();
+        if (rows.Count > GroupClientsAbove)
         {
-            diagnostics.Add(Diagnostic.Info(displayPath, null, $"{ordered.Count} conversations; the {MaxFacts} with recognised protocols or most bytes are reported"));
-            ordered = ordered.Take(MaxFacts).ToList();
+            diagnostics.Add(Diagnostic.Info(displayPath, null,
+                $"{rows.Count} conversations; clients are grouped by subnet (/24, IPv6 /64) for each server, port and protocol"));
+            rows = rows
+                .GroupBy(r => r.Key with { Client = r.Key.V6 ? r.Key.Client & ~(UInt128)ulong.MaxValue : r.Key.Client & 0xFFFFFF00 })
+                .Select(g =>
+                {
+                    var merged = new Conversation();
+                    foreach (var r in g)
+                    {
+                        merged.Packets += r.Conversation.Packets;
+                        merged.Bytes += r.Conversation.Bytes;
+                        merged.Connections += r.Conversation.Connections;
+                        merged.First = Math.Min(merged.First, r.Conversation.First);
+                        merged.Last = Math.Max(merged.Last, r.Conversation.Last);
+                        merged.FirstPacketNumber = Math.Min(merged.FirstPacketNumber, r.Conversation.FirstPacketNumber);
+                        merged.Notes.MergeFrom(r.Conversation.Notes);
+                    }
+
+                    return (Key: g.Key, Client: TrafficAnalysis.Address(g.Key.Client, g.Key.V6) + (g.Key.V6 ? "/64" : "/24"), Clients: (long)g.Count(), Conversation: merged);
+                })
+                .ToList();
         }
 
-        var facts = ImmutableArray.CreateBuilder<object>(ordered.Count);
-        foreach (var (key, c) in ordered.OrderBy(kv => kv.Value.FirstPacketNumber))
+        if (rows.Count > MaxFacts)
+        {
+            // Keep every protocol represented: take the biggest conversations of each protocol in turn.
+            diagnostics.Add(Diagnostic.Info(displayPath, null, $"{rows.Count} conversations; {MaxFacts} are reported, the largest of each protocol in turn"));
+            rows = rows.GroupBy(r => r.Key.Protocol)
+                .SelectMany(g => g.OrderByDescending(r => r.Conversation.Bytes).Select((r, i) => (Row: r, Turn: i)))
+                .OrderBy(x => x.Turn).ThenBy(x => Plain.Contains(x.Row.Key.Protocol) ? 1 : 0).ThenBy(x => x.Row.Key.Protocol, StringComparer.Ordinal)
+                .Take(MaxFacts)
+                .Select(x => x.Row)
+                .ToList();
+        }
+
+        var facts = ImmutableArray.CreateBuilder<object>(rows.Count);
+        foreach (var (key, client, clients, c) in rows.OrderBy(r => r.Conversation.FirstPacketNumber).ThenBy(r => r.Client, StringComparer.Ordinal))
         {
             var transport = key.Transport switch
             {
@@ -172,7 +202,6 @@ public sealed class PcapCollector : IFileCollector
                 PacketDecoder.Udp => "udp",
                 var n => $"ip-{n}",
             };
-            var client = TrafficAnalysis.Address(key.Client, key.V6);
             var server = TrafficAnalysis.Address(key.Server, key.V6);
             var line = (int)Math.Min(int.MaxValue, c.FirstPacketNumber);
             var name = key.ServerPort == 0 ? $"{client} -> {server}/{transport}" : $"{client} -> {server}:{key.ServerPort}/{transport}";
@@ -192,6 +221,11 @@ public sealed class PcapCollector : IFileCollector
                 new("captureFormat", format, line),
                 new("linkType", PacketDecoder.LinkTypeName(linkType), line),
             };
+            if (clients > 1)
+            {
+                settings.Add(new Setting("clients", clients.ToString(CultureInfo.InvariantCulture), line));
+            }
+
             if (analysis.Encapsulations.Count > 0)
             {
                 settings.Add(new Setting("encapsulation", string.Join(", ", analysis.Encapsulations.Order(StringComparer.Ordinal)), line));

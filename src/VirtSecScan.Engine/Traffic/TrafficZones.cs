@@ -146,7 +146,8 @@ public static class TrafficZones
         zones ??= new SubnetZones(site.Zones);
         policy ??= new ZoneKindPolicy();
         var line = fact.Resource.Line ?? 0;
-        var client = IPAddress.TryParse(fact.Get("client")?.Value, out var c) ? zones.ZoneOf(c) : null;
+        // A client may be a subnet (clients grouped by /24 or /64 in large captures): its network address decides.
+        var client = IPAddress.TryParse(fact.Get("client")?.Value.Split('/')[0], out var c) ? zones.ZoneOf(c) : null;
         var server = IPAddress.TryParse(fact.Get("server")?.Value, out var s) ? zones.ZoneOf(s) : null;
         var added = new List<Setting>();
         if (client is not null)
