@@ -28,6 +28,7 @@ public sealed class TrafficAnalysis
     private const int ClassifyTries = 6;
 
     private readonly Dictionary<FlowKey, Flow> _flows = new(4096);
+    private readonly Dictionary<FlowKey, Conversation> _closed = new(4096);
     private readonly ReassemblyBudget _budget = new(64L * 1024 * 1024);
 
     public Dictionary<ConversationKey, Conversation> Conversations { get; } = new(1024);
@@ -93,6 +94,15 @@ public sealed class TrafficAnalysis
         var key = FlowKey.Of(p, out var sourceIsA);
         if (!_flows.TryGetValue(key, out var flow))
         {
+            if (p.Protocol == PacketDecoder.Tcp && (p.TcpFlags & 0x02) == 0 && _closed.TryGetValue(key, out var closed))
+            {
+                // The last ACKs of a connection that already closed: count them with it.
+                closed.Packets++;
+                closed.Bytes += wireLength;
+                closed.Last = Math.Max(closed.Last, micros);
+                return;
+            }
+
             if (_flows.Count >= MaxFlows)
             {
                 EvictIdle(micros);
@@ -131,7 +141,16 @@ public sealed class TrafficAnalysis
             flow.Closed |= (p.TcpFlags & 0x04) != 0 ? (byte)3 : fromClient ? (byte)1 : (byte)2;
             if (flow.Closed == 3)
             {
-                Finish(flow);
+                if (Finish(flow) is { } conversation)
+                {
+                    if (_closed.Count >= 4096)
+                    {
+                        _closed.Clear();
+                    }
+
+                    _closed[key] = conversation;
+                }
+
                 _flows.Remove(key);
             }
         }
@@ -218,7 +237,7 @@ public sealed class TrafficAnalysis
         _flows.Clear();
     }
 
-    private void Finish(Flow flow)
+    private Conversation? Finish(Flow flow)
     {
         flow.Analyzer?.Release();
         var protocol = flow.Analyzer?.Protocol ?? Classifier.PortName(flow);
@@ -235,7 +254,7 @@ public sealed class TrafficAnalysis
             if (Conversations.Count >= MaxConversations)
             {
                 ConversationsDropped++;
-                return;
+                return null;
             }
 
             Conversations[key] = conversation = new Conversation();
@@ -251,6 +270,8 @@ public sealed class TrafficAnalysis
         {
             conversation.Notes.MergeFrom(flow.Analyzer.Notes);
         }
+
+        return conversation;
     }
 
     public static string Address(UInt128 value, bool v6)
