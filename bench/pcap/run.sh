@@ -29,6 +29,8 @@ cmd[ndpiReader]="ndpiReader -i $file -q"
 cmd[tshark]="tshark -r $file -q -z conv,tcp"
 tools=(virtsecscan tcpdump ndpiReader tshark)
 declare -A best_wall best_cpu best_rss
+timing="$(mktemp)"
+trap 'rm -f "$timing"' EXIT
 for t in "${tools[@]}"; do
   exe=${cmd[$t]%% *}
   if ! have "$exe"; then echo "note: $t is not installed; skipped"; fi
@@ -38,8 +40,8 @@ for r in $(seq 1 "$rounds"); do
   for t in "${tools[@]}"; do
     exe=${cmd[$t]%% *}
     have "$exe" || continue
-    out=$( { /usr/bin/time -f '%e %U %S %M' ${cmd[$t]} >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 || true)
-    read -r wall user sys rss <<<"$out"
+    /usr/bin/time -o "$timing" -f '%e %U %S %M' ${cmd[$t]} >/dev/null 2>&1 || true
+    read -r wall user sys rss < <(tail -n 1 "$timing")
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')
     echo "round $r  $t: wall ${wall}s cpu ${cpu}s maxrss $((rss / 1024)) MB"
     if [ -z "${best_wall[$t]:-}" ] || awk -v a="$wall" -v b="${best_wall[$t]}" 'BEGIN{exit !(a<b)}'; then best_wall[$t]=$wall; fi

@@ -23,6 +23,12 @@ internal sealed class RuleExampleCase
     public string Profile { get; set; } = "";
     public string Expect { get; set; } = "";
     public string Vmx { get; set; } = "";
+
+    /// <summary>Instead of <see cref="Vmx"/>: a configuration fact of this kind (for example traffic-flow) ...</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>... with these settings.</summary>
+    public Dictionary<string, string> Settings { get; set; } = [];
 }
 
 internal sealed record RuleExample(string File, string Rule, RuleExampleCase Case);
@@ -58,7 +64,10 @@ public sealed class RuleExamplesTests
     {
         var example = Examples.Value.First(e => e.Rule == rule && e.Case.Name == caseName);
         var profile = string.IsNullOrEmpty(example.Case.Profile) ? Profiles.Default : example.Case.Profile;
-        var vm = TestVms.Parse(example.Case.Vmx, $"RuleExamples/{rule}.vmx");
+        object vm = string.IsNullOrEmpty(example.Case.Kind)
+            ? TestVms.Parse(example.Case.Vmx, $"RuleExamples/{rule}.vmx")
+            : Core.Facts.ConfigFact.Of(new ResourceRef("flow", $"example:{caseName}", caseName, Source: $"RuleExamples/{rule}"), example.Case.Kind,
+                example.Case.Settings.Select(kv => new Core.Facts.Setting(kv.Key, kv.Value, 1)));
         var engine = Engines.GetOrAdd(profile, p => new RuleEngine(Shipped.Value, p));
 
         var outcomes = engine.Evaluate([vm], AdvisoryFeed.Empty, ScanDate).Where(f => f.RuleId == rule).ToList();
