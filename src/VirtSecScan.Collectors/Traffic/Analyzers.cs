@@ -153,6 +153,7 @@ public sealed class TlsAnalyzer(ReassemblyBudget budget) : StreamAnalyzer(budget
         0x0302 => "tls1.1",
         0x0303 => "tls1.2",
         0x0304 => "tls1.3",
+        >= 0x7F00 and <= 0x7FFF or >= 0xFB00 and <= 0xFBFF => "tls1.3", // TLS 1.3 drafts and Facebook's fizz variants
         _ => "tls",
     };
 

@@ -177,13 +177,19 @@ public sealed class TrafficAnalysis
             return !sourceIsA; // SYN-ACK: the receiver opened it
         }
 
-        // Mid-stream: the side on a well-known or lower port is the server.
-        var sourceServer = IsServerPort(p.SourcePort) && !IsServerPort(p.DestinationPort)
-                           || (IsServerPort(p.SourcePort) == IsServerPort(p.DestinationPort) && p.SourcePort < p.DestinationPort);
+        // Mid-stream: the side on a known service port, else on a privileged port, else on the lower port is the server.
+        var (source, destination) = (ServerRank(p.SourcePort), ServerRank(p.DestinationPort));
+        var sourceServer = source > destination || (source == destination && p.SourcePort < p.DestinationPort);
         return sourceServer ? !sourceIsA : sourceIsA;
     }
 
-    private static bool IsServerPort(ushort port) => port is < 1024 or 2049 or 2575 or 3260 or 3389 or 5900 or 5901 or 5989 or 6661 or 8000 or 8080 or 11112 or 4242;
+    private static readonly HashSet<ushort> ServicePorts =
+    [
+        21, 22, 23, 25, 53, 69, 80, 88, 104, 110, 111, 123, 135, 139, 143, 161, 162, 389, 443, 445, 514, 636, 902, 993, 995,
+        2049, 2575, 2762, 3260, 3268, 3389, 4242, 5900, 5901, 5989, 6661, 8000, 8080, 8443, 11112,
+    ];
+
+    private static int ServerRank(ushort port) => ServicePorts.Contains(port) ? 2 : port < 1024 ? 1 : 0;
 
     private void Inspect(Flow flow, bool fromClient, uint seq, ReadOnlySpan<byte> payload, bool tcp)
     {
