@@ -152,7 +152,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
                     if (p.Stage == "collect")
                     {
                         // A long file (a packet capture) shows its packets and bytes per second.
-                        task.Description = p.Current is { } current && current.Contains("packets/s", StringComparison.Ordinal)
+                        task.Description = p.Current is { } current && current.Contains("pkts/s", StringComparison.Ordinal)
                             ? Markup.Escape(current)
                             : "Collecting";
                     }

@@ -157,7 +157,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             {
                 var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
                 progress.Report(new ScanProgress("collect", index, count,
-                    $"{display}: {p.Items:N0} packets, {p.Items / seconds:N0} packets/s, {p.Bytes / seconds / 1e6:N0} MB/s ({100.0 * p.Bytes / Math.Max(1, p.TotalBytes):N0} %)"));
+                    $"{Path.GetFileName(display)} {100.0 * p.Bytes / Math.Max(1, p.TotalBytes):N0}%: {p.Items:N0} pkts, {p.Items / seconds:N0} pkts/s, {p.Bytes / seconds / 1e6:N0} MB/s"));
             });
         try
         {
