@@ -3,6 +3,7 @@ using VirtSecScan.Collectors.Input;
 using VirtSecScan.Collectors.Libvirt;
 using VirtSecScan.Collectors.Proxmox;
 using VirtSecScan.Collectors.Ovf;
+using VirtSecScan.Collectors.Traffic;
 using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Collectors;
@@ -47,6 +48,36 @@ public static class CollectorRegistry
             {
                 return (collector, format);
             }
+        }
+
+        return null;
+    }
+
+    /// <summary>Collectors of binary files streamed from disk (packet captures), tried before the text path.</summary>
+    public static IReadOnlyList<IFileCollector> Files { get; } =
+    [
+        new PcapCollector(),
+    ];
+
+    /// <summary>The first binary-file collector that recognises the file's first bytes, or null (also when it cannot be read).</summary>
+    public static (IFileCollector Collector, string Format)? DetectFile(string path)
+    {
+        try
+        {
+            Span<byte> head = stackalloc byte[16];
+            using var stream = File.OpenRead(path);
+            var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            foreach (var collector in Files)
+            {
+                if (collector.Detect(head[..read]) is { } format)
+                {
+                    return (collector, format);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The text path reports unreadable files.
         }
 
         return null;

@@ -53,7 +53,7 @@ public sealed class ScanJsonReportTests(DemoHospitalScan scan) : IClassFixture<D
             Assert.False(string.IsNullOrEmpty(f.GetProperty("ruleId").GetString()), what);
 
             var resource = f.GetProperty("resource");
-            Assert.Contains(resource.GetProperty("type").GetString(), new[] { "vm", "host", "feed", "zone", "firewall" });
+            Assert.Contains(resource.GetProperty("type").GetString(), new[] { "vm", "host", "feed", "zone", "firewall", "flow" }); // flow: a conversation in a traffic sample
             Assert.False(string.IsNullOrEmpty(resource.GetProperty("id").GetString()), what);
             Assert.False(string.IsNullOrEmpty(resource.GetProperty("name").GetString()), what);
 

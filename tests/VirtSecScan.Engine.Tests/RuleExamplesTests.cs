@@ -41,6 +41,9 @@ internal sealed class RuleExampleCase
     /// <summary>Settings of a configuration fact of the rule's kind, for keys no collector produces yet.</summary>
     public Dictionary<string, string>? Settings { get; set; }
 
+    /// <summary>The kind of the <see cref="Settings"/> fact (default: the rule's appliesTo), for example traffic-flow.</summary>
+    public string Kind { get; set; } = "";
+
     /// <summary>Further input files of a case (a host's qemu.conf ...): format id and text.</summary>
     public List<RuleExampleInput> With { get; set; } = [];
 }
@@ -173,8 +176,8 @@ public sealed class RuleExamplesTests
 
         if (c.Settings is not null)
         {
-            var kind = Shipped.Value.SelectMany(r => r.Rules).First(r => r.Id == rule).AppliesTo;
-            var type = kind.EndsWith("-host", StringComparison.Ordinal) ? "host" : "vm";
+            var kind = string.IsNullOrEmpty(c.Kind) ? Shipped.Value.SelectMany(r => r.Rules).First(r => r.Id == rule).AppliesTo : c.Kind;
+            var type = kind == "traffic-flow" ? "flow" : kind.EndsWith("-host", StringComparison.Ordinal) ? "host" : "vm";
             var resource = new ResourceRef(type, $"example:{rule}", "example-01", Source: $"RuleExamples/{rule}");
             return [ConfigFact.Of(resource, kind, c.Settings.Select((kv, i) => new Setting(kv.Key, kv.Value, i + 1)))];
         }

@@ -187,6 +187,13 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
                     var task = p.Stage == "collect" ? collect : evaluate;
                     task.MaxValue = Math.Max(1, p.Total);
                     task.Value = p.Done;
+                    if (p.Stage == "collect")
+                    {
+                        // A long file (a packet capture) shows its packets and bytes per second.
+                        task.Description = p.Current is { } current && current.Contains("pkts/s", StringComparison.Ordinal)
+                            ? Markup.Escape(current)
+                            : "Collecting";
+                    }
                 });
                 report = new Scanner(options, progress).Run();
             });

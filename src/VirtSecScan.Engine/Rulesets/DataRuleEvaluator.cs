@@ -103,7 +103,7 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         },
         Resource = fact.Resource,
         Discriminator = item,
-        Evidence = Tidy(result.Evidence),
+        Evidence = Tidy(WithEvidenceKeys(fact, result.Evidence)),
         // A passing check has nothing to fix: it carries no remediation (passes are counted, never listed).
         Remediation = result.Verdict == Verdict.Pass
             ? null
@@ -119,4 +119,29 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
             : result.Reason,
         Profile = profile,
     };
+
+    /// <summary>
+    /// Appends the rule's <c>evidence</c> keys the fact has, after the deciding evidence. Secrets are shown only as set,
+    /// except in traffic facts, whose values are descriptions the collector wrote (a <c>credential</c> there says how a
+    /// credential was exposed, never the credential).
+    /// </summary>
+    private ImmutableArray<Evidence> WithEvidenceKeys(IConfigFact fact, ImmutableArray<Evidence> evidence)
+    {
+        if (Rule.EvidenceKeys.IsDefaultOrEmpty)
+        {
+            return evidence;
+        }
+
+        var builder = evidence.ToBuilder();
+        foreach (var key in Rule.EvidenceKeys)
+        {
+            if (fact.Get(key) is { } setting && !evidence.Any(e => string.Equals(e.Key, setting.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                var shown = fact is ConfigFact { Kind: "traffic-flow" } ? setting.Value : ConditionEvaluator.Shown(setting.Key, setting.Value);
+                builder.Add(new Evidence(setting.Key, shown, null, fact.Resource.Source, setting.Line));
+            }
+        }
+
+        return builder.ToImmutable();
+    }
 }

@@ -57,6 +57,8 @@ public sealed record DataRule
     public ImmutableArray<RuleReference> References { get; init; } = [];
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Compliance { get; init; } =
         ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
+    /// <summary>Settings attached to the finding as evidence whatever decided it (observed counters of a traffic flow ...).</summary>
+    public ImmutableArray<string> EvidenceKeys { get; init; } = [];
     public required string Ruleset { get; init; }
 
     /// <summary>What must be collected to decide the rule; added to the reason of a not-evaluated outcome.</summary>
@@ -111,6 +113,7 @@ public static class FactTypes
         new("proxmox-vm", typeof(Core.Facts.ConfigFact), "proxmox-vm", "Proxmox VE VM configuration (qm config, pvesh JSON)"),
         new("hyperv-vm", typeof(Core.Facts.ConfigFact), "hyperv-vm", "Hyper-V VM (Get-VM and related cmdlets as JSON)"),
         new("proxmox-snapshot", typeof(Core.Facts.ConfigFact), "proxmox-snapshot", "a snapshot section of a Proxmox VE VM configuration"),
+        new("traffic-flow", typeof(Core.Facts.ConfigFact), "traffic-flow", "a conversation seen in a packet capture (pcap, pcapng)"),
     ];
 
     public static IReadOnlyDictionary<string, FactType> ByName { get; } =

@@ -18,7 +18,7 @@ public static class RulesetLoader
     [
         "id", "title", "category", "severity", "severityByProfile", "appliesTo", "profiles", "forEach", "where", "check",
         "absent", "rationale", "remediation", "references", "compliance",
-        "needs",
+        "needs", "evidence",
     ];
 
     private static readonly string[] LeafKeys = ["key", "op", "value", "values", "default", "absent"];
@@ -218,6 +218,7 @@ public static class RulesetLoader
             Remediation = remediation,
             References = references.ToImmutable(),
             Compliance = compliance.ToImmutable(),
+            EvidenceKeys = YamlReader.Child(map, "evidence") is { } en ? y.StringList(en, $"{what}: evidence") : [],
             Ruleset = ruleset,
             File = y.File,
             Line = YamlReader.LineOf(map),

@@ -96,6 +96,11 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 return;
             }
 
+            if (CollectorRegistry.DetectFile(path) is not null)
+            {
+                return; // binary captures are streamed one at a time below, with their own progress
+            }
+
             results[i] = CollectOne(path, display);
             var n = Interlocked.Increment(ref done);
             if (progress is not null)
@@ -107,10 +112,20 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             }
         });
 
-        foreach (var result in results)
+        for (var i = 0; i < files.Count; i++)
         {
+            var result = results[i];
             if (result is null)
             {
+                var (path, display) = files[i];
+                if (site.Source != display && CollectorRegistry.DetectFile(path) is { } binary)
+                {
+                    var binaryResult = CollectBinary(binary.Collector, binary.Format, path, display, i, files.Count);
+                    diagnostics.AddRange(binaryResult.Diagnostics);
+                    collected.Add(new CollectedFile(display, binaryResult.Format, binaryResult.Facts.Length));
+                    facts.AddRange(binaryResult.Facts);
+                }
+
                 continue;
             }
 
@@ -150,7 +165,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         var scored = outcomes
             .Select(f => WithEpss(f, feed.Epss))
-            .Select(f => f.Status == FindingStatus.Pass ? f : RiskScorer.Score(f, site.Resolve(f.Resource.Type, f.Resource.Name)))
+            .Select(f => f.Status == FindingStatus.Pass ? f : RiskScorer.Score(f, f.Resource.Type == "flow" ? Traffic.TrafficZones.Context(site, f.Resource) : site.Resolve(f.Resource.Type, f.Resource.Name)))
             .Select(f => ApplyException(f, site))
             .ToList();
         var (afterWaivers, waiverOutcomes, waiverDiagnostics) = WaiverApplier.Apply(scored, waivers, DateOnly.FromDateTime(startedAt.UtcDateTime));
@@ -236,6 +251,33 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         return new CollectedInput(display, problem, null, result);
+    }
+
+    /// <summary>Streams a binary file (a packet capture) through its collector, reporting packets and bytes per second.</summary>
+    private CollectorResult CollectBinary(IFileCollector collector, string format, string path, string display, int index, int count)
+    {
+        var fileProgress = progress is null
+            ? null
+            : new ActionProgress<FileProgress>(p =>
+            {
+                var seconds = Math.Max(p.Elapsed.TotalSeconds, 0.001);
+                progress.Report(new ScanProgress("collect", index, count,
+                    $"{Path.GetFileName(display)} {100.0 * p.Bytes / Math.Max(1, p.TotalBytes):N0}%: {p.Items:N0} pkts, {p.Items / seconds:N0} pkts/s, {p.Bytes / seconds / 1e6:N0} MB/s"));
+            });
+        try
+        {
+            return collector.Collect(path, display, format, fileProgress);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new CollectorResult(format, [], [Diagnostic.Error(display, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}: {ex.Message}")]);
+        }
+    }
+
+    /// <summary>Reports on the scanning thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class ActionProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     /// <summary>Loads and validates every ruleset and the advisory feed; any error stops the scan before it starts.</summary>
@@ -396,6 +438,8 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 var enriched = host with { Resource = host.Resource with { Zone = hostSite.ZoneId } };
                 // The build map fixes the update line; a build it does not know is flagged (patch.build-indeterminate).
                 return BuildPlacement.Place(enriched, feed);
+            case ConfigFact { Kind: Traffic.TrafficZones.Kind } flow:
+                return Traffic.TrafficZones.Annotate(flow, site);
             case ConfigFact config:
                 var configSite = site.Resolve(config.Resource.Type, config.Resource.Name);
                 return config with { Resource = config.Resource with { Zone = configSite.ZoneId, Host = config.Resource.Host ?? configSite.Host } };
@@ -419,6 +463,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
     private static IEnumerable<Diagnostic> DuplicateResources(List<object> facts) =>
         facts.OfType<IConfigFact>()
+            .Where(f => f.Resource.Type != "flow") // one conversation seen in several captures is several observations
             .GroupBy(f => (f is ConfigFact c ? c.Kind : f.GetType().Name, f.Resource.Id))
             .Where(g => g.Count() > 1)
             .Select(g => Diagnostic.Warning(g.Last().Resource.Source ?? "", null,
