@@ -23,6 +23,7 @@ public static class CommandLine
         root.Options.Add(rulesOption);
         root.Subcommands.Add(BuildScan(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildRules(rulesOption, stdout, stderr));
+        root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -52,7 +53,7 @@ public static class CommandLine
         var paths = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore, Description = "Files or folders to scan (folders are walked recursively)" };
         var site = new Option<string?>("--site") { Description = "Site model (zones, systems); default: site.yaml in a scanned folder", HelpName = "FILE" };
         var profile = new Option<string>("--profile") { Description = $"Benchmark profile: {string.Join(", ", Profiles.Names.Keys)}", DefaultValueFactory = _ => Profiles.Default, HelpName = "NAME" };
-        var format = new Option<string[]>("--format") { Description = "Report format(s): table, json", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["table"], HelpName = "FMT" };
+        var format = new Option<string[]>("--format") { Description = "Report format(s): table, json, sarif, html, csv, md, ocsf, junit", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["table"], HelpName = "FMT" };
         var output = new Option<string?>("--output", "-o") { Description = "Output file, or folder for several formats (findings.json ...)", HelpName = "PATH" };
         var severity = new Option<string>("--severity") { Description = "Hide findings below this severity in table output (JSON keeps all)", DefaultValueFactory = _ => "info", HelpName = "MIN" };
         var failOn = new Option<string?>("--fail-on") { Description = "Exit with 3 when a finding is at or above this severity", HelpName = "SEVERITY" };

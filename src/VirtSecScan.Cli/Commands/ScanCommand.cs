@@ -27,7 +27,7 @@ public sealed record ScanArguments
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
 public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 {
-    private static readonly string[] KnownFormats = ["table", "json"];
+    private static readonly string[] KnownFormats = ["table", .. ReportFormats.All.Select(f => f.Name)];
 
     public int Execute(ScanArguments args)
     {
@@ -108,7 +108,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         log.Information("Scan done: {Failed} failed, {Passed} passed, {NotEvaluated} not evaluated", report.Findings.Length, report.Passed, report.NotEvaluated.Length);
-        WriteReports(report, formats, args.Output, minimum);
+        WriteReports(report, formats, args.Output, minimum, ContextFor(formats, options.RulesDirectory));
 
         var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
         if (readable == 0)
@@ -155,7 +155,21 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         return report!;
     }
 
-    private void WriteReports(ScanReport report, List<string> formats, string? output, Severity minimum)
+    /// <summary>Rule titles and rationales for SARIF's rule descriptions (the rules were validated when the scan ran).</summary>
+    private static ReportContext ContextFor(List<string> formats, string rulesDirectory)
+    {
+        if (!formats.Contains("sarif"))
+        {
+            return new ReportContext();
+        }
+
+        var (rulesets, _) = Scanner.LoadRules(rulesDirectory);
+        var rules = rulesets.SelectMany(r => r.Rules).GroupBy(r => r.Id, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new RuleDescription(g.First().Title, g.First().Rationale), StringComparer.Ordinal);
+        return new ReportContext { Rules = rules };
+    }
+
+    private void WriteReports(ScanReport report, List<string> formats, string? output, Severity minimum, ReportContext context)
     {
         foreach (var format in formats)
         {
@@ -168,23 +182,26 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
                     Directory.CreateDirectory(output);
                 }
 
-                target = isDir ? Path.Combine(output, "findings." + (format == "table" ? "txt" : format)) : output;
+                target = isDir ? Path.Combine(output, ReportFormats.Find(format)?.FileName ?? "findings.txt") : output;
             }
 
             switch (format)
             {
-                case "json":
+                case var name when ReportFormats.Find(name) is { } writer:
                     if (target is null)
                     {
                         using var stdoutStream = new MemoryStream();
-                        JsonReportWriter.Write(report, stdoutStream);
+                        writer.Write(report, stdoutStream, context);
                         stdout.Write(System.Text.Encoding.UTF8.GetString(stdoutStream.ToArray()));
-                        stdout.WriteLine();
+                        if (name == "json")
+                        {
+                            stdout.WriteLine();
+                        }
                     }
                     else
                     {
                         using var file = File.Create(target);
-                        JsonReportWriter.Write(report, file);
+                        writer.Write(report, file, context);
                     }
 
                     break;
