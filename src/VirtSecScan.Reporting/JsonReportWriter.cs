@@ -83,6 +83,18 @@ public static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("resources");
+        foreach (var r in report.Resources)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", r.Type);
+            w.WriteString("id", r.Id);
+            w.WriteString("name", r.Name);
+            WriteNullable(w, "source", r.Source);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
 
         w.WriteStartObject("summary");

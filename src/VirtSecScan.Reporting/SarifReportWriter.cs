@@ -338,19 +338,5 @@ public static class SarifReportWriter
     private static string RuleName(string id) =>
         string.Concat(id.Split(['.', '-', '_'], StringSplitOptions.RemoveEmptyEntries).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
 
-    private static string Md(string text)
-    {
-        var sb = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '#' or '|')
-            {
-                sb.Append('\\');
-            }
-
-            sb.Append(c is '\r' or '\n' ? ' ' : c);
-        }
-
-        return sb.ToString();
-    }
+    private static string Md(string text) => MarkdownReportWriter.Esc(text);
 }

@@ -30,6 +30,9 @@ public sealed record ScanReport
     public required int Passed { get; init; }
     public required ImmutableArray<Diagnostic> Diagnostics { get; init; }
 
+    /// <summary>Every resource the scan read (from the collected facts), so consumers know what was covered.</summary>
+    public ImmutableArray<ResourceRef> Resources { get; init; } = [];
+
     public int CountAtOrAbove(Severity severity) => Findings.Count(f => f.Severity >= severity);
 }
 

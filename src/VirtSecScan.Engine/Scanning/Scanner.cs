@@ -136,6 +136,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 .ToImmutableArray(),
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
+            Resources = facts.OfType<IConfigFact>().Select(f => f.Resource).DistinctBy(r => r.Id).OrderBy(r => r.Id, StringComparer.Ordinal).ToImmutableArray(),
         };
     }
 
