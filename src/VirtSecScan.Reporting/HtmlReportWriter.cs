@@ -377,7 +377,7 @@ public static class HtmlReportWriter
             var (text, value, color) = bars[i];
             var y = 4 + (i * rowHeight);
             var w = value == 0 ? 0 : Math.Max(2, (int)Math.Round(barArea * (double)value / max));
-            var shown = text.Length > 38 ? text[..37] + "…" : text;
+            var shown = text.Length > 34 ? text[..33] + "…" : text;
             s.Append("<g class=\"bar\"><title>").Append(E(text)).Append(": ").Append(ReportText.Int(value)).Append("</title>")
                 .Append("<text x=\"").Append(ReportText.Int(labelWidth - 6)).Append("\" y=\"").Append(ReportText.Int(y + 14)).Append("\" text-anchor=\"end\" class=\"lbl\">").Append(E(shown)).Append("</text>")
                 .Append("<rect x=\"").Append(ReportText.Int(labelWidth)).Append("\" y=\"").Append(ReportText.Int(y + 2)).Append("\" width=\"").Append(ReportText.Int(w))
@@ -502,7 +502,7 @@ main{padding:8px 28px 28px;max-width:1280px}
 h2{border-bottom:2px solid var(--line);padding-bottom:4px;margin-top:28px}
 h3{font-size:15px;margin:0;flex:1 1 auto}
 h4{margin:12px 0 4px;font-size:13px;text-transform:uppercase;letter-spacing:.04em;color:var(--dim)}
-code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-break:break-all}
+code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .dim{color:var(--dim)}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:110px;background:var(--bg)}
