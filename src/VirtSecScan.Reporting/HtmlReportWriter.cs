@@ -30,6 +30,7 @@ public static class HtmlReportWriter
         "items[i].hidden=!ok;if(ok){n++;}}" +
         "shown.textContent=String(n);}" +
         "[q,sev,cat,zone,wv].forEach(function(el){el.addEventListener('input',apply);el.addEventListener('change',apply);});" +
+        "d.querySelector('form.filters').addEventListener('submit',function(e){e.preventDefault();});" +
         "d.documentElement.className+=' js';apply();})();";
 
     private static readonly string ScriptHash = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(FilterScript)));

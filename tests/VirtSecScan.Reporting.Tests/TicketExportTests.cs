@@ -281,3 +281,21 @@ public sealed class TicketExportTests : IDisposable
         Updated = DateTimeOffset.UnixEpoch,
     };
 }
+
+public class ReportFileTests
+{
+    [Fact]
+    public void Demo_report_lists_the_resources_it_read_and_a_resource_with_an_error_is_not_covered()
+    {
+        var json = JsonReportWriter.ToJson(TestReports.DemoHospital());
+        var file = ReportFile.Parse(json);
+        Assert.Equal(TestReports.DemoHospital().Findings.Length, file.Findings.Count);
+        Assert.Contains("host:esxi-02", file.CoveredResources);
+        Assert.Equal(16, JsonDocument.Parse(json).RootElement.GetProperty("scan").GetProperty("resources").GetArrayLength()); // 13 VMs, 3 hosts
+
+        var broken = TestReports.Finding("vmware.vm.parse", "lis-01") with { Status = FindingStatus.Error };
+        var withError = ReportFile.Parse(JsonReportWriter.ToJson(TestReports.Report(broken)));
+        Assert.False(withError.Covers(broken.Resource.Id, broken.Resource.Source));
+        Assert.Throws<FormatException>(() => ReportFile.Parse("{\"schemaVersion\":\"9\"}"));
+    }
+}

@@ -13,11 +13,6 @@ namespace VirtSecScan.Cli.Commands;
 /// </summary>
 public static class ExportCommand
 {
-    /// <summary>Lets tests replace the HTTP handler and the waits; null in normal use.</summary>
-    internal static Func<HttpMessageHandler>? HandlerFactory { get; set; }
-
-    internal static Func<TimeSpan, CancellationToken, Task>? Delay { get; set; }
-
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
         var export = new Command("export", "Export findings to a ticket system without duplicates (Jira, ServiceNow, GitHub).");
@@ -225,8 +220,8 @@ public static class ExportCommand
         var auth = args.User is { } u
             ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{u}:{token}")))
             : new AuthenticationHeaderValue("Bearer", token);
-        using var client = new HttpClient(HandlerFactory?.Invoke() ?? new HttpClientHandler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(100) };
-        var http = new TicketHttp(client, pushUri, auth, Delay);
+        using var client = new HttpClient(new HttpClientHandler(), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(100) };
+        var http = new TicketHttp(client, pushUri, auth);
         var summary = exporter.PushAsync(plan, http, report.StartedAt, stdout, CancellationToken.None).GetAwaiter().GetResult();
         stdout.WriteLine($"{summary.Created} created, {summary.Adopted} found already, {summary.Updated} updated, {summary.Closed} closed, {summary.Reopened} reopened, {summary.KeptOpen} kept open; {http.Requests} requests, {http.Waits.Count} waits");
         foreach (var error in summary.Errors)

@@ -368,11 +368,12 @@ public sealed class ServiceNowTracker(string mode = "incident", string importTab
         return o;
     }
 
-    private JsonObject ClosePayload(string title, DateTimeOffset scannedAt) => new()
+    private JsonObject ClosePayload(string title, DateTimeOffset? scannedAt) => new()
     {
         ["state"] = "6",
         ["close_code"] = closeCode,
-        ["close_notes"] = $"VirtSecScan no longer finds this ({Collapse(title, 200)}) in the scan of {ReportText.Date(scannedAt)}, which read the resource again.",
+        ["close_notes"] = $"VirtSecScan no longer finds this ({Collapse(title, 200)}) in the scan "
+            + (scannedAt is { } at ? $"of {ReportText.Date(at)}" : "of the exported report") + ", which read the resource again.",
     };
 
     private static JsonObject ReopenPayload(ExportFinding f) => new()
@@ -412,7 +413,7 @@ public sealed class ServiceNowTracker(string mode = "incident", string importTab
                 yield return new(action, a.Fingerprint, "PATCH", path, update);
                 break;
             case TicketActionKind.Close:
-                yield return new(action, a.Fingerprint, "PATCH", path, ClosePayload(a.Entry!.Title, DateTimeOffset.UnixEpoch));
+                yield return new(action, a.Fingerprint, "PATCH", path, ClosePayload(a.Entry!.Title, null));
                 break;
             case TicketActionKind.Reopen:
                 yield return new(action, a.Fingerprint, "PATCH", path, ReopenPayload(a.Finding!));
