@@ -101,5 +101,39 @@ public sealed class HtmlScreenshotTests : IDisposable
         {
             File.Copy(png, RepoPaths.Combine("docs/report-screenshot.png"), overwrite: true);
         }
+
+        // Printed, the filters are hidden and every finding is there.
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
+        Assert.False(await page.Locator("form.filters").IsVisibleAsync());
+        Assert.Equal(report.Findings.Length, await page.Locator("article.finding:visible").CountAsync());
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Screen });
+
+        // The optional sections render too when their data is given (sample data, for this check only).
+        var extras = new HtmlReportExtras
+        {
+            Reachability =
+            [
+                new ReachabilityCell("guest", "his", ["tcp/443"], ["fw-edge:12"]),
+                new ReachabilityCell("nrcms-link", "his", ["tcp/2575", "tcp/443"], ["fw-core:7"]),
+                new ReachabilityCell("his", "nrcms-link", [], []),
+            ],
+            Trend =
+            [
+                new TrendPoint(new DateTimeOffset(2026, 11, 13, 10, 0, 0, TimeSpan.Zero), 3, 6, 20, 12, 0),
+                new TrendPoint(new DateTimeOffset(2026, 11, 20, 10, 0, 0, TimeSpan.Zero), 2, 5, 19, 11, 0),
+                new TrendPoint(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero), 2, 4, 18, 10, 0),
+            ],
+        };
+        var withExtras = _dir.Write("extras.html", HtmlReportWriter.ToHtml(report, extras));
+        await page.GotoAsync(new Uri(withExtras).AbsoluteUri);
+        foreach (var id in new[] { "chart-reachability", "chart-trend" })
+        {
+            var box = await page.Locator($"svg#{id}").BoundingBoxAsync();
+            Assert.True(box is { Width: > 100, Height: > 100 }, $"{id} has no size");
+        }
+
+        Assert.Equal(9, await page.Locator("svg#chart-reachability g.cell rect").CountAsync());
+        Assert.Empty(blocked);
+        Assert.Empty(errors);
     }
 }
