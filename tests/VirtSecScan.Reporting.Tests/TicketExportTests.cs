@@ -146,6 +146,27 @@ public sealed class TicketExportTests : IDisposable
     }
 
     [Fact]
+    public async Task GitHub_rate_limit_403_with_retry_after_is_waited_for_and_a_plain_403_is_an_error()
+    {
+        using var server = new FakeTrackerServer("Bearer " + Token);
+        using var client = new HttpClient();
+        using var ledger = Ledger();
+        server.Faults.Add(new Fault("POST", "/repos/hospital/infra/issues", 403, RetryAfter: "3"));
+        var exporter = new TicketExporter(new GitHubTracker("hospital/infra"), ledger);
+        var http = Http(server, client, Bearer);
+        var summary = await exporter.PushAsync(exporter.Plan(First(), new TicketFilter()), http, First().StartedAt, TextWriter.Null, default);
+        Assert.Empty(summary.Errors);
+        Assert.Equal(3, summary.Created);
+        Assert.Contains(TimeSpan.FromSeconds(3), http.Waits);
+
+        server.Faults.Add(new Fault("PATCH", "/repos/hospital/infra/issues/", 403));
+        var again = await exporter.PushAsync(exporter.Plan(First(), new TicketFilter()), Http(server, client, Bearer), First().StartedAt, TextWriter.Null, default);
+        Assert.Single(again.Errors);
+        Assert.Contains("403", again.Errors[0]);
+        Assert.Equal(2, again.Updated);
+    }
+
+    [Fact]
     public async Task A_create_that_went_through_before_a_5xx_is_found_again_not_duplicated()
     {
         using var server = new FakeTrackerServer("Bearer " + Token);

@@ -60,7 +60,11 @@ public sealed class TicketHttp(HttpClient client, Uri baseUri, AuthenticationHea
                 return string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text);
             }
 
-            if (attempt < MaxAttempts && response.StatusCode == HttpStatusCode.TooManyRequests)
+            // 429 everywhere; GitHub signals its rate limits with 403 plus Retry-After or x-ratelimit-remaining: 0.
+            var rateLimited = response.StatusCode == HttpStatusCode.TooManyRequests
+                || (response.StatusCode == HttpStatusCode.Forbidden
+                    && (response.Headers.RetryAfter is not null || (response.Headers.TryGetValues("x-ratelimit-remaining", out var left) && left.FirstOrDefault() == "0")));
+            if (attempt < MaxAttempts && rateLimited)
             {
                 await WaitAsync(RetryAfter(response) ?? Backoff(attempt), ct).ConfigureAwait(false);
                 continue;
@@ -82,6 +86,12 @@ public sealed class TicketHttp(HttpClient client, Uri baseUri, AuthenticationHea
     {
         var header = response.Headers.RetryAfter;
         TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        if (wait is null && response.Headers.TryGetValues("x-ratelimit-reset", out var reset)
+            && long.TryParse(reset.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var epoch))
+        {
+            wait = DateTimeOffset.FromUnixTimeSeconds(epoch) - DateTimeOffset.UtcNow;
+        }
+
         if (wait is null)
         {
             return null;
