@@ -43,7 +43,7 @@ public sealed record StoredScan(ScanSummary Summary, ImmutableArray<StoredFindin
             report.Unwaived.Count(), report.Findings.Count(f => f.Status == FindingStatus.Waived), report.Passed, report.NotEvaluated.Length, report.Resources.Length),
         [.. report.Findings.Select(f => new StoredFinding(f.Fingerprint, f.RuleId, f.Title, f.Category, f.Severity.ToName(), f.Status.ToName(), f.Score,
             ScanReport.ResourceKey(f.Resource), f.Resource.Name, f.Resource.Zone))],
-        report.Resources.ToImmutableHashSet(StringComparer.Ordinal));
+        report.Resources.Select(ScanReport.ResourceKey).ToImmutableHashSet(StringComparer.Ordinal));
 }
 
 /// <summary>
@@ -193,7 +193,7 @@ public sealed class HistoryStore : IDisposable
         var scanParam = insertResource.Parameters.Add("$scan", SqliteType.Integer);
         var keyParam = insertResource.Parameters.Add("$key", SqliteType.Text);
         insertResource.Prepare();
-        foreach (var key in report.Resources)
+        foreach (var key in report.Resources.Select(ScanReport.ResourceKey).Distinct(StringComparer.Ordinal))
         {
             scanParam.Value = id;
             keyParam.Value = key;
@@ -303,6 +303,30 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Failing-finding counts per severity for the last scans of the same targets, oldest first (for trend charts).</summary>
     public ImmutableArray<(long Id, DateTimeOffset StartedAt, int Failed, int Waived)> Trend(string targetsKey, int limit = 20) =>
         List(limit, targetsKey).Reverse().Select(s => (s.Id, s.StartedAt, s.Failed, s.Waived)).ToImmutableArray();
+
+    /// <summary>Failing (unwaived) findings per severity of the last scans of the same targets, oldest first.</summary>
+    public ImmutableArray<(DateTimeOffset StartedAt, int Critical, int High, int Medium, int Low, int Info)> SeverityTrend(string targetsKey, int limit = 20)
+    {
+        using var cmd = Command("""
+            SELECT s.started_at,
+                   SUM(f.severity = 'critical'), SUM(f.severity = 'high'), SUM(f.severity = 'medium'), SUM(f.severity = 'low'), SUM(f.severity = 'info')
+            FROM scans s LEFT JOIN findings f ON f.scan_id = s.id AND f.status = 'fail'
+            WHERE s.id IN (SELECT id FROM scans WHERE targets_key = $targets ORDER BY id DESC LIMIT $limit)
+            GROUP BY s.id ORDER BY s.id
+            """);
+        cmd.Parameters.AddWithValue("$targets", targetsKey);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        using var r = cmd.ExecuteReader();
+        var result = ImmutableArray.CreateBuilder<(DateTimeOffset, int, int, int, int, int)>();
+        while (r.Read())
+        {
+            int N(int i) => r.IsDBNull(i) ? 0 : r.GetInt32(i);
+            result.Add((DateTimeOffset.Parse(r.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                N(1), N(2), N(3), N(4), N(5)));
+        }
+
+        return result.ToImmutable();
+    }
 
     public void Dispose()
     {

@@ -86,6 +86,18 @@ public static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("resources");
+        foreach (var r in report.Resources)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", r.Type);
+            w.WriteString("id", r.Id);
+            w.WriteString("name", r.Name);
+            WriteNullable(w, "source", r.Source);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
 
         w.WriteStartObject("summary");
@@ -224,13 +236,6 @@ public static class JsonReportWriter
             w.WriteEndObject();
         }
 
-        w.WriteStartArray("resources");
-        foreach (var key in report.Resources)
-        {
-            w.WriteStringValue(key);
-        }
-
-        w.WriteEndArray();
         WriteReachability(w, report.Reachability);
         w.WriteEndObject();
         w.Flush();

@@ -161,6 +161,6 @@ internal static class Reports
         NotEvaluated = [],
         Passed = 0,
         Diagnostics = [],
-        Resources = resources,
+        Resources = [.. resources.Select(r => new ResourceRef(r.Split(':')[0], r.Split(':')[1], r.Split(':')[1]))],
     };
 }

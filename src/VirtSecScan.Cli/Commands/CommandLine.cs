@@ -28,6 +28,7 @@ public static class CommandLine
         root.Subcommands.Add(BuildSchedule(rulesOption, stdout, stderr));
         root.Subcommands.Add(BuildChecklist(rulesOption, stdout, stderr));
         root.Subcommands.Add(FeedCommand.Build(rulesOption, stdout, stderr));
+        root.Subcommands.Add(ExportCommand.Build(stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -32,7 +32,7 @@ public sealed record ScanArguments
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
 public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 {
-    private static readonly string[] KnownFormats = ["table", "json"];
+    private static readonly string[] KnownFormats = ["table", .. ReportFormats.All.Select(f => f.Name)];
 
     public int Execute(ScanArguments args)
     {
@@ -130,8 +130,8 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             if (store is not null && ScanDiff.SinceLast(store, report) is { } diff)
             {
                 var trend = store.Trend(diff.New.TargetsKey)
-                    .Select(t => new TrendPoint(t.Id, t.StartedAt, t.Failed, t.Waived))
-                    .Append(new TrendPoint(0, report.StartedAt, diff.New.Failed, diff.New.Waived));
+                    .Select(t => new Engine.Scanning.TrendPoint(t.Id, t.StartedAt, t.Failed, t.Waived))
+                    .Append(new Engine.Scanning.TrendPoint(0, report.StartedAt, diff.New.Failed, diff.New.Waived));
                 report = report with
                 {
                     History = new HistoryInfo(diff.Old.Id, diff.Count(ChangeKind.New), diff.Count(ChangeKind.Persisting), diff.Count(ChangeKind.Resolved),
@@ -139,7 +139,8 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
                 };
             }
 
-            WriteReports(report, formats, args.Output, minimum);
+            var context = ContextFor(formats, options.RulesDirectory);
+            WriteReports(report, formats, args.Output, minimum, context with { Html = HtmlExtras(report, store) });
             if (args.Save && store is not null)
             {
                 var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());
@@ -200,7 +201,54 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         return report!;
     }
 
-    private void WriteReports(ScanReport report, List<string> formats, string? output, Severity minimum)
+    /// <summary>Rule titles and rationales for SARIF's rule descriptions (the rules were validated when the scan ran).</summary>
+    /// <summary>What the HTML report shows besides findings: the zone matrix, the trend and the diff with the last saved scan.</summary>
+    private static HtmlReportExtras HtmlExtras(ScanReport report, HistoryStore? store)
+    {
+        var cells = report.Reachability.Cells
+            .GroupBy(c => (c.FromZone, c.ToZone))
+            .Select(g => new ReachabilityCell(
+                g.Key.FromZone,
+                g.Key.ToZone,
+                [.. g.Where(c => c.Action == "accept").Select(c => $"{c.Protocol}/{c.Ports.FormatPorts()}").Distinct()],
+                [.. g.Where(c => c.Action == "accept").SelectMany(c => c.Rules).Select(r => $"{r.File}:{r.Line}").Distinct()]))
+            .ToList();
+        var trend = new List<Reporting.TrendPoint>();
+        ScanDiffSummary? diffSummary = null;
+        if (store is not null)
+        {
+            var key = HistoryStore.TargetsKeyOf(report.Inputs);
+            trend.AddRange(store.SeverityTrend(key).Select(t => new Reporting.TrendPoint(t.StartedAt, t.Critical, t.High, t.Medium, t.Low, t.Info)));
+            var now = report.Unwaived.Where(f => f.Status == FindingStatus.Fail).ToList();
+            trend.Add(new Reporting.TrendPoint(report.StartedAt, now.Count(f => f.Severity == Severity.Critical), now.Count(f => f.Severity == Severity.High),
+                now.Count(f => f.Severity == Severity.Medium), now.Count(f => f.Severity == Severity.Low), now.Count(f => f.Severity == Severity.Info)));
+            if (ScanDiff.SinceLast(store, report) is { } diff)
+            {
+                diffSummary = new ScanDiffSummary(diff.Count(ChangeKind.New), diff.Count(ChangeKind.Persisting), diff.Count(ChangeKind.Resolved), diff.Count(ChangeKind.Regressed))
+                {
+                    StateByFingerprint = diff.Changes.Where(c => c.Kind is ChangeKind.New or ChangeKind.Persisting or ChangeKind.Regressed)
+                        .ToDictionary(c => c.Finding.Fingerprint, c => c.KindName, StringComparer.Ordinal),
+                };
+            }
+        }
+
+        return new HtmlReportExtras { Reachability = cells, Trend = trend, Diff = diffSummary };
+    }
+
+    private static ReportContext ContextFor(List<string> formats, string rulesDirectory)
+    {
+        if (!formats.Contains("sarif"))
+        {
+            return new ReportContext();
+        }
+
+        var (rulesets, _) = Scanner.LoadRules(rulesDirectory);
+        var rules = rulesets.SelectMany(r => r.Rules).GroupBy(r => r.Id, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => new RuleDescription(g.First().Title, g.First().Rationale), StringComparer.Ordinal);
+        return new ReportContext { Rules = rules };
+    }
+
+    private void WriteReports(ScanReport report, List<string> formats, string? output, Severity minimum, ReportContext context)
     {
         foreach (var format in formats)
         {
@@ -213,23 +261,26 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
                     Directory.CreateDirectory(output);
                 }
 
-                target = isDir ? Path.Combine(output, "findings." + (format == "table" ? "txt" : format)) : output;
+                target = isDir ? Path.Combine(output, ReportFormats.Find(format)?.FileName ?? "findings.txt") : output;
             }
 
             switch (format)
             {
-                case "json":
+                case var name when ReportFormats.Find(name) is { } writer:
                     if (target is null)
                     {
                         using var stdoutStream = new MemoryStream();
-                        JsonReportWriter.Write(report, stdoutStream);
+                        writer.Write(report, stdoutStream, context);
                         stdout.Write(System.Text.Encoding.UTF8.GetString(stdoutStream.ToArray()));
-                        stdout.WriteLine();
+                        if (name == "json")
+                        {
+                            stdout.WriteLine();
+                        }
                     }
                     else
                     {
                         using var file = File.Create(target);
-                        JsonReportWriter.Write(report, file);
+                        writer.Write(report, file, context);
                     }
 
                     break;

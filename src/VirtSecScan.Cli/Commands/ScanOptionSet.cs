@@ -9,7 +9,7 @@ public sealed class ScanOptionSet
     private readonly Argument<string[]> _paths = new("PATH") { Arity = ArgumentArity.ZeroOrMore, Description = "Files or folders to scan (folders are walked recursively)" };
     private readonly Option<string?> _site = new("--site") { Description = "Site model (zones, systems); default: site.yaml in a scanned folder", HelpName = "FILE" };
     private readonly Option<string> _profile = new("--profile") { Description = $"Benchmark profile: {string.Join(", ", Profiles.Names.Keys)}", DefaultValueFactory = _ => Profiles.Default, HelpName = "NAME" };
-    private readonly Option<string[]> _format = new("--format") { Description = "Report format(s): table, json", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["table"], HelpName = "FMT" };
+    private readonly Option<string[]> _format = new("--format") { Description = "Report format(s): table, json, sarif, html, csv, md, ocsf, junit", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["table"], HelpName = "FMT" };
     private readonly Option<string?> _output = new("--output", "-o") { Description = "Output file, or folder for several formats (findings.json ...)", HelpName = "PATH" };
     private readonly Option<string> _severity = new("--severity") { Description = "Hide findings below this severity in table output (JSON keeps all)", DefaultValueFactory = _ => "info", HelpName = "MIN" };
     private readonly Option<string?> _failOn = new("--fail-on") { Description = "Exit with 3 when an unwaived finding is at or above this severity", HelpName = "SEVERITY" };

@@ -56,10 +56,10 @@ public sealed record ScanReport
     public required ImmutableArray<Diagnostic> Diagnostics { get; init; }
 
     /// <summary>
-    /// Every resource the scan collected (<c>type:id</c>, sorted). A finding can only be called resolved by a
-    /// later scan that collected its resource again.
+    /// Every resource the scan read (from the collected facts), so consumers know what was covered: a finding can
+    /// only be called resolved by a later scan that collected its resource again.
     /// </summary>
-    public ImmutableArray<string> Resources { get; init; } = [];
+    public ImmutableArray<ResourceRef> Resources { get; init; } = [];
 
     /// <summary>Outcomes per rule id (pass, fail, not-evaluated, error, waived), for checklists and trends.</summary>
     public ImmutableSortedDictionary<string, RuleTally> RuleResults { get; init; } = ImmutableSortedDictionary<string, RuleTally>.Empty;

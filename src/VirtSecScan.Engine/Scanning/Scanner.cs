@@ -197,7 +197,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             Passed = scored.Count(f => f.Status == FindingStatus.Pass),
             Reachability = reachability,
             Diagnostics = diagnostics.OrderBy(d => d.File, StringComparer.Ordinal).ThenBy(d => d.Line ?? 0).ThenBy(d => d.Message, StringComparer.Ordinal).ToImmutableArray(),
-            Resources = facts.OfType<IConfigFact>().Select(f => ScanReport.ResourceKey(f.Resource)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToImmutableArray(),
+            Resources = facts.OfType<IConfigFact>().Select(f => f.Resource).DistinctBy(ScanReport.ResourceKey).OrderBy(r => r.Id, StringComparer.Ordinal).ThenBy(r => r.Type, StringComparer.Ordinal).ToImmutableArray(),
             RuleResults = scored.GroupBy(f => f.RuleId, StringComparer.Ordinal).ToImmutableSortedDictionary(
                 g => g.Key,
                 g => new RuleTally(
