@@ -36,6 +36,21 @@ public sealed class TrafficZonesTests
     }
 
     [Fact]
+    public void TheSiteAllowedFlowsDecideNotTheZoneKinds()
+    {
+        // Clinical to clinical is allowed only on the ports the site lists (HL7, DICOM, HTTPS), not on Telnet.
+        var hl7 = TrafficZones.Annotate(Flow("10.10.10.20", "10.10.30.10", "2575"), Site);
+        var telnet = TrafficZones.Annotate(Flow("10.10.10.20", "10.10.30.10", "23", "telnet"), Site);
+        var baseline = TrafficZones.Annotate(Flow("10.10.10.20", "10.10.30.10", "23", "telnet"), Site, policy: new ZoneKindPolicy());
+
+        Assert.Equal("allowed", hl7.Get("zonePolicy")!.Value);
+        Assert.Contains("HL7 v2 (MLLP)", hl7.Get("zonePolicyReason")!.Value, StringComparison.Ordinal);
+        Assert.Equal("denied", telnet.Get("zonePolicy")!.Value);
+        Assert.Contains("tcp/23", telnet.Get("zonePolicyReason")!.Value, StringComparison.Ordinal);
+        Assert.Equal("allowed", baseline.Get("zonePolicy")!.Value);
+    }
+
+    [Fact]
     public void AddressesOutsideEveryZoneAreUnmapped()
     {
         var annotated = TrafficZones.Annotate(Flow("192.0.2.1", "10.10.10.20", "2575"), Site);

@@ -133,6 +133,31 @@ public sealed class ZoneKindPolicy : IZoneFlowPolicy
 }
 
 /// <summary>
+/// The site model's allowed-flows policy (the site file's <c>allowedFlows</c>, else the shipped hospital defaults):
+/// a flow between two zones is allowed only when an allowed flow covers its zones, transport and server port.
+/// </summary>
+public sealed class SiteFlowPolicy(SiteModel site) : IZoneFlowPolicy
+{
+    public FlowDecision Decide(Zone from, Zone to, string transport, int serverPort, string protocol)
+    {
+        var plane = to.Kind is "management" or "storage" or "migration" ? "management" : "data";
+        if (serverPort is < 0 or > ushort.MaxValue)
+        {
+            return new FlowDecision("no-policy", plane, "the flow has no server port to judge");
+        }
+
+        if (site.AllowedBy(from, to, transport, (ushort)serverPort) is { } flow)
+        {
+            var where = flow.Source is null ? "" : $" ({flow.Source}{(flow.Line is { } l ? $":{l}" : "")})";
+            return new FlowDecision("allowed", plane, $"allowed flow {flow.From} -> {flow.To} {flow.Protocol}: {flow.Reason}{where}");
+        }
+
+        return new FlowDecision("denied", plane,
+            $"no allowed flow of the site model permits {from.Id} ({from.Kind}) -> {to.Id} ({to.Kind}) on {transport}/{serverPort}; add one to allowedFlows if this flow is intended");
+    }
+}
+
+/// <summary>
 /// Adds zones to traffic facts (<c>clientZone</c>, <c>serverZone</c>, <c>zonePolicy</c> ...) from the site model's
 /// subnets and a zone-flow policy, and gives flow findings the server zone's context for ranking.
 /// Kept apart so that the site model's own address lookup and allowed-flows policy can replace the two interfaces.
@@ -144,7 +169,7 @@ public static class TrafficZones
     public static ConfigFact Annotate(ConfigFact fact, SiteModel site, IAddressZones? zones = null, IZoneFlowPolicy? policy = null)
     {
         zones ??= new SubnetZones(site.Zones);
-        policy ??= new ZoneKindPolicy();
+        policy ??= site.AllowedFlows.IsDefaultOrEmpty ? new ZoneKindPolicy() : new SiteFlowPolicy(site);
         var line = fact.Resource.Line ?? 0;
         // A client may be a subnet (clients grouped by /24 or /64 in large captures): its network address decides.
         var client = IPAddress.TryParse(fact.Get("client")?.Value.Split('/')[0], out var c) ? zones.ZoneOf(c) : null;
