@@ -188,3 +188,16 @@ public sealed class AdvisoryFeedLoaderTests
         return AdvisoryFeedLoader.ParseAdvisory(y, y.LoadDocument(text));
     }
 }
+
+/// <summary>The shipped feed carries self-tests (rulesets/advisories/tests.yaml) and passes every one.</summary>
+public sealed class ShippedFeedSelfTests
+{
+    [Fact]
+    public void ShippedFeedHasSelfTestsAndPassesThem()
+    {
+        var (feed, errors) = Feed.AdvisoryFeedLoader.LoadDirectory(RepoPaths.Advisories, p => p);
+        Assert.Empty(errors);
+        Assert.True(feed.Tests.Length >= 9, $"the shipped feed has {feed.Tests.Length} self-tests");
+        Assert.Empty(Feed.FeedSelfTest.Run(feed));
+    }
+}
