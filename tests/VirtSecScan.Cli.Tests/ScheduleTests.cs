@@ -182,6 +182,30 @@ public sealed class ScheduleTests : IDisposable
         Assert.Contains("Scheduler stopped after 0 scan(s)", logText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AfterAScanTheConfiguredExportRunsOnItsReport()
+    {
+        var folder = Path.Combine(_dir.Path, "scan-20261127T0200Z");
+        Assert.Equal(0, Cli.Run("scan", RepoPaths.DemoHospital, "--format", "json", "table", "--output", folder, "--no-progress").ExitCode);
+        var ledger = Path.Combine(_dir.Path, "tickets.db");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var exit = Commands.ScheduleCommand.ExportAfterScan($"jira --project SEC --ledger '{ledger}' --dry-run", Path.Combine(folder, "findings.json"), stdout, stderr);
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"\d+ create, 0 update, 0 close, 0 reopen", stdout.ToString());
+    }
+
+    [Theory]
+    [InlineData("jira --project SEC", new[] { "jira", "--project", "SEC" })]
+    [InlineData("github --repo 'it/sec ops' --dry-run", new[] { "github", "--repo", "it/sec ops", "--dry-run" })]
+    [InlineData("  servicenow   --assignment-group \"Clinical IT\" ", new[] { "servicenow", "--assignment-group", "Clinical IT" })]
+    public void ExportArgumentsAreSplitLikeAShell(string text, string[] expected)
+    {
+        Assert.Equal(expected, Commands.ScheduleCommand.SplitArguments(text));
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 

@@ -73,6 +73,8 @@ public static class CommandLine
         run.Options.Add(cron);
         run.Options.Add(zone);
         run.Options.Add(scheduleLog);
+        var export = new Option<string?>("--export") { Description = "After each scan, run 'virtsecscan export' with these arguments, e.g. \"jira --project SEC --push https://jira.example --token-env JIRA_TOKEN\"", HelpName = "ARGS" };
+        run.Options.Add(export);
         var runOptions = new ScanOptionSet(run);
         run.SetAction(parse =>
         {
@@ -82,7 +84,12 @@ public static class CommandLine
                 Cron = parse.GetValue(cron)!,
                 TimeZone = parse.GetValue(zone),
                 ScheduleLog = parse.GetValue(scheduleLog),
-                Scan = scan with { Output = scan.Output ?? Path.Combine(Path.GetDirectoryName(History.HistoryStore.DefaultPath)!, "reports"), Formats = scan.Formats is ["table"] ? ["json", "table"] : scan.Formats },
+                Export = parse.GetValue(export),
+                Scan = scan with
+                {
+                    Output = scan.Output ?? Path.Combine(Path.GetDirectoryName(History.HistoryStore.DefaultPath)!, "reports"),
+                    Formats = scan.Formats is ["table"] ? ["json", "table"] : scan.Formats.Contains("json") ? scan.Formats : [.. scan.Formats, "json"],
+                },
             }, stdout, stderr);
         });
 

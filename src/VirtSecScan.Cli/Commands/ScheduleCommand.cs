@@ -16,6 +16,9 @@ public sealed record ScheduleArguments
     public string? TimeZone { get; init; }
     public required ScanArguments Scan { get; init; }
     public string? ScheduleLog { get; init; }
+
+    /// <summary>Arguments of <c>virtsecscan export</c> run after each scan (for example <c>jira --project SEC --push URL</c>).</summary>
+    public string? Export { get; init; }
 }
 
 /// <summary>
@@ -72,9 +75,73 @@ public static class ScheduleCommand
             }
 
             log.Information("Reports written to {Folder} (exit code {Exit})", folder, exit);
+            if (args.Export is { } export)
+            {
+                var exportExit = ExportAfterScan(export, Path.Combine(folder, "findings.json"), TextWriter.Null, stderr);
+                log.Information("Ticket export '{Tracker}' finished with exit code {Exit}", SplitArguments(export).FirstOrDefault(), exportExit);
+                if (exportExit != ExitCodes.Ok)
+                {
+                    throw new InvalidOperationException($"the ticket export exited with {exportExit}");
+                }
+            }
         }), log);
         scheduler.RunAsync(stop.Token).GetAwaiter().GetResult();
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Runs <c>virtsecscan export ARGS --report REPORT</c> in-process after a scheduled scan. The token is read by the
+    /// export command from its environment variable, never from these arguments.
+    /// </summary>
+    public static int ExportAfterScan(string exportArguments, string report, TextWriter stdout, TextWriter stderr) =>
+        CommandLine.Run(["export", .. SplitArguments(exportArguments), "--report", report], stdout, stderr);
+
+    /// <summary>Splits an argument string on spaces, keeping single- or double-quoted parts together.</summary>
+    public static List<string> SplitArguments(string text)
+    {
+        var result = new List<string>();
+        var current = new StringBuilder();
+        char? quote = null;
+        var has = false;
+        foreach (var c in text)
+        {
+            if (quote is { } q)
+            {
+                if (c == q)
+                {
+                    quote = null;
+                }
+                else
+                {
+                    current.Append(c);
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+                has = true;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                if (has || current.Length > 0)
+                {
+                    result.Add(current.ToString());
+                    current.Clear();
+                    has = false;
+                }
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        if (has || current.Length > 0)
+        {
+            result.Add(current.ToString());
+        }
+
+        return result;
     }
 
     /// <summary>A systemd service (oneshot scan) and timer (the cron schedule as OnCalendar).</summary>
