@@ -152,7 +152,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
-        if (readable == 0)
+        if (readable == 0 && report.Targets.IsDefaultOrEmpty) // with --targets, target statuses and failure findings are the result
         {
             stderr.WriteLine("error: nothing readable was given: no file was in a known format");
             return ExitCodes.UsageError;
