@@ -72,8 +72,12 @@ public static class LiveCollection
             {
                 "libvirt" => CollectLibvirt(target, clock),
                 "files" => CollectFiles(target, clock),
+                "ssh" when SshCollection.Supports(target.Platform!) => Ssh(target, clock),
                 _ => new TargetOutcome(
-                    new TargetStatus(target.Name, target.Kind, "not-supported", $"{target.Kind} targets are not supported yet; export the configuration to files and scan them", 0, []),
+                    new TargetStatus(target.Name, target.Kind, "not-supported",
+                        target.Kind == "ssh"
+                            ? $"ssh targets of platform {target.Platform} are not supported yet (only libvirt); export the configuration to files and scan them"
+                            : $"{target.Kind} targets are not supported yet; export the configuration to files and scan them", 0, []),
                     []),
             };
         }
@@ -82,6 +86,12 @@ public static class LiveCollection
             // A bug in the live step must not end the scan; the type only, never a message that could hold input.
             return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", $"error: internal {ex.GetType().Name}", clock.ElapsedMilliseconds, []), []);
         }
+    }
+
+    private static TargetOutcome Ssh(TargetSpec target, Stopwatch clock)
+    {
+        var (status, files) = SshCollection.Collect(target, clock);
+        return new TargetOutcome(status, files);
     }
 
     private static TargetOutcome CollectLibvirt(TargetSpec target, Stopwatch clock)
