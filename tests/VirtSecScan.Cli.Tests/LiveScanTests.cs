@@ -7,6 +7,7 @@ namespace VirtSecScan.Cli.Tests;
 /// <c>scan --targets</c> against the real <c>virsh</c> and libvirt's test driver (no daemon; CI installs
 /// libvirt-clients). A missing virsh fails these tests with a clear message; nothing is skipped.
 /// </summary>
+[Collection("live")]
 public class LiveScanTests
 {
     private static readonly string Node = RepoPaths.Fixture("live", "node.xml");
@@ -197,5 +198,53 @@ public class LiveScanTests
         {
             Environment.SetEnvironmentVariable("VSS_LIVE_TEST_PASS", null);
         }
+    }
+
+    [Fact]
+    public void A_command_past_its_timeout_and_a_failing_dumpxml_make_a_partial_target_with_resource_findings()
+    {
+        RequireVirsh();
+        using var dir = new TempDir();
+        var wrapper = dir.Write("virsh-wrapper", "#!/bin/sh\ncase \"$*\" in\n" +
+            "  *dumpxml*legacy-vnc-weakpw*) sleep 30 ;;\n" +
+            "  *dumpxml*db-spice-open*) echo \"error: failed to get domain 'db-spice-open'\" >&2; exit 1 ;;\n" +
+            "esac\nexec virsh \"$@\"\n");
+        Virsh("--version");
+        using (var chmod = Process.Start("chmod", ["755", wrapper]))
+        {
+            chmod.WaitForExit();
+        }
+
+        var targets = Targets(dir, $"  - name: lab\n    kind: libvirt\n    uri: {Uri(Node)}\n    commandTimeoutSeconds: 2\n");
+        Environment.SetEnvironmentVariable("VIRTSECSCAN_VIRSH", wrapper);
+        CliResult result;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            result = Cli.ScanJson("--targets", targets);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VIRTSECSCAN_VIRSH", null);
+        }
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"took {clock.Elapsed}");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = result.Json();
+        var target = Assert.Single(json.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray());
+        Assert.Equal("partial", target.GetProperty("status").GetString());
+        var resources = target.GetProperty("resources").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("name").GetString()!, r => (r.GetProperty("status").GetString(), r.GetProperty("reason").GetString()));
+        Assert.Equal("failed", resources["legacy-vnc-weakpw"].Item1);
+        Assert.StartsWith("timeout:", resources["legacy-vnc-weakpw"].Item2);
+        Assert.Equal("failed", resources["db-spice-open"].Item1);
+        Assert.StartsWith("not-found:", resources["db-spice-open"].Item2);
+        Assert.Equal("collected", resources["web-vnc-open"].Item1);
+        Assert.Equal(["db-spice-open", "legacy-vnc-weakpw"], json.RootElement.GetProperty("findings").EnumerateArray()
+            .Where(f => f.GetProperty("ruleId").GetString() == "collect.resource-failed")
+            .Select(f => f.GetProperty("title").GetString()!.Split(' ')[0]).Order(StringComparer.Ordinal));
+        var outcomes = Outcomes(json);
+        Assert.Contains(outcomes, o => o.Contains(" web-vnc-open ", StringComparison.Ordinal));
+        Assert.DoesNotContain(outcomes, o => o.Contains(" legacy-vnc-weakpw ", StringComparison.Ordinal) || o.Contains(" db-spice-open ", StringComparison.Ordinal));
     }
 }

@@ -10,6 +10,7 @@ namespace VirtSecScan.Cli.Tests;
 /// <c>virsh</c> wrapper on its PATH that answers from libvirt's test driver. Needs openssh-server and
 /// libvirt-clients (.ci/run installs both); a missing program fails the test with a clear message.
 /// </summary>
+[Collection("live")]
 public sealed class LiveSshTests : IDisposable
 {
     private readonly TempDir _dir = new();
