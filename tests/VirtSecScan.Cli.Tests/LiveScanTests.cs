@@ -80,6 +80,16 @@ public class LiveScanTests
         var expected = Outcomes(filesJson);
         Assert.Contains(expected, o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal) && o.EndsWith(" fail", StringComparison.Ordinal));
         Assert.Equal(expected, Outcomes(liveJson));
+        var viaFilesTarget = Cli.ScanJson("--targets", dir.Write("files.yaml", "targets:\n  - name: exports\n    kind: files\n    path: dump\n"));
+        Assert.True(viaFilesTarget.ExitCode == 0, viaFilesTarget.Stderr);
+        using (var filesTargetJson = viaFilesTarget.Json())
+        {
+            Assert.Equal(expected, Outcomes(filesTargetJson));
+            var exports = Assert.Single(filesTargetJson.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray());
+            Assert.Equal("collected", exports.GetProperty("status").GetString());
+            Assert.Equal(5, exports.GetProperty("resources").GetArrayLength());
+        }
+
         Assert.Equal(filesJson.RootElement.GetProperty("summary").GetProperty("passed").GetInt32(),
             liveJson.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
 
