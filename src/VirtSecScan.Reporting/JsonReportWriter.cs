@@ -98,6 +98,7 @@ public static class JsonReportWriter
         }
 
         w.WriteEndArray();
+        WriteTargets(w, report);
         w.WriteEndObject();
 
         w.WriteStartObject("summary");
@@ -474,5 +475,40 @@ public static class JsonReportWriter
         {
             w.WriteString(name, value);
         }
+    }
+
+    /// <summary><c>scan.targets</c>: each live target with status, reason, duration and its resources (only with --targets).</summary>
+    private static void WriteTargets(Utf8JsonWriter w, ScanReport report)
+    {
+        if (report.Targets.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        w.WriteStartArray("targets");
+        foreach (var t in report.Targets)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("kind", t.Kind);
+            w.WriteString("status", t.Status);
+            WriteNullable(w, "reason", t.Reason);
+            w.WriteNumber("durationMs", t.DurationMs);
+            w.WriteStartArray("resources");
+            foreach (var r in t.Resources)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", r.Name);
+                w.WriteString("status", r.Status);
+                WriteNullable(w, "reason", r.Reason);
+                w.WriteNumber("durationMs", r.DurationMs);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 }

@@ -27,6 +27,8 @@ public sealed record ScanArguments
     public bool Save { get; init; }
     public string? Database { get; init; }
     public string? Epss { get; init; }
+    /// <summary>A targets file (live collection); may be given instead of or with PATHs.</summary>
+    public string? Targets { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -64,9 +66,9 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             return Usage($"--log-level: '{args.LogLevel}' is not one of verbose, debug, information, warning, error");
         }
 
-        if (args.Paths.Length == 0)
+        if (args.Paths.Length == 0 && args.Targets is null)
         {
-            return Usage("give at least one file or folder to scan");
+            return Usage("give at least one file or folder to scan, or --targets FILE");
         }
 
         if (formats.Count > 1 && args.Output is null)
@@ -83,6 +85,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             RulesDirectory = CommandLine.RulesDirectory(args.RulesDirectory),
             WaiversFile = args.Waivers,
             EpssFile = args.Epss,
+            TargetsFile = args.Targets,
         };
 
         ScanReport report;
@@ -150,7 +153,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
         }
 
         var readable = report.Collected.Count(c => c.Format != Scanner.SiteFormat);
-        if (readable == 0)
+        if (readable == 0 && report.Targets.IsDefaultOrEmpty) // with --targets, target statuses and failure findings are the result
         {
             stderr.WriteLine("error: nothing readable was given: no file was in a known format");
             return ExitCodes.UsageError;

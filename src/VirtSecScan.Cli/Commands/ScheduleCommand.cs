@@ -34,7 +34,7 @@ public static class ScheduleCommand
             return ExitCodes.UsageError;
         }
 
-        if (args.Scan.Paths.Length == 0)
+        if (args.Scan.Paths.Length == 0 && args.Scan.Targets is null)
         {
             stderr.WriteLine("error: give at least one file or folder to scan");
             return ExitCodes.UsageError;

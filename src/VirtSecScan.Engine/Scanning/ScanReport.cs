@@ -82,6 +82,9 @@ public sealed record ScanReport
 
     /// <summary>The zone-to-zone matrix of the firewall rule sets scanned (empty when there were none).</summary>
     public VirtSecScan.Core.Network.ReachabilityResult Reachability { get; init; } = VirtSecScan.Core.Network.ReachabilityResult.Empty;
+
+    /// <summary>The live targets of a targets file and how each was collected (empty without --targets).</summary>
+    public ImmutableArray<Live.TargetStatus> Targets { get; init; } = [];
 }
 
 /// <summary>Progress of a scan, for a progress bar.</summary>

@@ -29,6 +29,8 @@ public sealed record ScanOptions
     public string? WaiversFile { get; init; }
     /// <summary>An EPSS CSV (<c>cve,epss,percentile</c>) for this scan; overrides the feed folder's <c>epss.csv</c>.</summary>
     public string? EpssFile { get; init; }
+    /// <summary>A targets file (YAML): live targets (libvirt URIs, folders ...) collected before the rules run.</summary>
+    public string? TargetsFile { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -146,6 +148,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         progress?.Report(new ScanProgress("collect", files.Count, files.Count, null));
+        var live = CollectLive(collected, skipped, diagnostics, facts);
         if (files.Count > 0 && collected.Count == (site.Source is null ? 0 : 1))
         {
             diagnostics.Add(Diagnostic.Warning(options.Inputs[0], null, "no input file was in a known format"));
@@ -161,6 +164,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         var outcomes = engine.Evaluate(facts.Where(f => f is not FirewallRuleset), feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
         var (reachability, networkFindings) = NetworkFindings.Analyze(site, facts, options.Profile);
         outcomes = outcomes.AddRange(networkFindings);
+        outcomes = outcomes.AddRange(live.Findings);
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
@@ -211,7 +215,51 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             Exceptions = scored.Where(f => f.Status == FindingStatus.PassedWithException)
                 .OrderBy(f => f.RuleId, StringComparer.Ordinal).ThenBy(f => f.Resource.Name, StringComparer.Ordinal).ThenBy(f => f.Discriminator, StringComparer.Ordinal)
                 .ToImmutableArray(),
+            Targets = live.Targets,
         };
+    }
+
+    /// <summary>Collects the live targets of the targets file (if any) and merges what they gave like scanned files.</summary>
+    private Live.LiveResult CollectLive(ImmutableArray<CollectedFile>.Builder collected, ImmutableArray<SkippedFile>.Builder skipped,
+        ImmutableArray<Diagnostic>.Builder diagnostics, List<object> facts)
+    {
+        if (options.TargetsFile is null)
+        {
+            return Live.LiveResult.Empty;
+        }
+
+        Live.TargetsFile targets;
+        try
+        {
+            targets = Live.TargetsFileLoader.Load(options.TargetsFile);
+        }
+        catch (DataFileException ex)
+        {
+            throw new ScanSetupException("the targets file has errors", [ex.ToDiagnostic()]);
+        }
+
+        progress?.Report(new ScanProgress("collect-targets", 0, targets.Targets.Length, null));
+        var live = Live.LiveCollection.Collect(targets, options.Profile);
+        progress?.Report(new ScanProgress("collect-targets", targets.Targets.Length, targets.Targets.Length, null));
+        foreach (var file in live.Files)
+        {
+            if (file.Problem is not null)
+            {
+                diagnostics.Add(file.Problem);
+            }
+
+            if (file.Output is null)
+            {
+                skipped.Add(new SkippedFile(file.Display, file.SkipReason ?? "unreadable"));
+                continue;
+            }
+
+            diagnostics.AddRange(file.Output.Diagnostics);
+            collected.Add(new CollectedFile(file.Display, file.Output.Format, file.Output.Facts.Sum(f => f is IConfigFact c ? c.Settings.Count : 1)));
+            facts.AddRange(file.Output.Facts);
+        }
+
+        return live;
     }
 
     /// <summary>A failing outcome that the site file documents as intended becomes passed-with-exception.</summary>

@@ -1,0 +1,329 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using VirtSecScan.Collectors;
+using VirtSecScan.Collectors.Input;
+using VirtSecScan.Core;
+using VirtSecScan.Core.Findings;
+using VirtSecScan.Engine.Scanning;
+
+namespace VirtSecScan.Engine.Live;
+
+/// <summary>How one resource of a target (a domain, the version output, a file) was collected.</summary>
+public sealed record ResourceStatus(string Name, string Status, string? Reason, long DurationMs);
+
+/// <summary>
+/// How one target was collected: <c>collected</c>, <c>partial</c> (some resources failed), <c>failed</c> or
+/// <c>not-supported</c>; the reason starts with its kind (network, timeout, permission, authentication, not-found, error).
+/// </summary>
+public sealed record TargetStatus(string Name, string Kind, string Status, string? Reason, long DurationMs, ImmutableArray<ResourceStatus> Resources);
+
+/// <summary>One text a live target gave, after format detection and collection (or why it was skipped).</summary>
+public sealed record LiveCollected(string Display, CollectorResult? Output, string? SkipReason, Diagnostic? Problem);
+
+/// <summary>Everything the live step produced: target statuses, collected texts and the findings about collection itself.</summary>
+public sealed record LiveResult(ImmutableArray<TargetStatus> Targets, ImmutableArray<LiveCollected> Files, ImmutableArray<Finding> Findings)
+{
+    public static LiveResult Empty { get; } = new([], [], []);
+}
+
+/// <summary>
+/// Collects the targets of a targets file, in parallel up to <see cref="TargetsFile.MaxParallel"/>, each within its
+/// own timeout. Only read-only commands are run. What a target gives is fed to the same collectors as files, so a
+/// live scan and a scan of the equivalent files give the same findings. A target or resource that could not be
+/// collected is a failing finding of its own, never a silent gap.
+/// </summary>
+public static class LiveCollection
+{
+    public const string TargetFailedRule = "collect.target-failed";
+    public const string ResourceFailedRule = "collect.resource-failed";
+    public const string NotSupportedRule = "collect.target-not-supported";
+
+    /// <summary>The virsh program (a test may point it elsewhere through <c>VIRTSECSCAN_VIRSH</c>).</summary>
+    public static string Virsh => Environment.GetEnvironmentVariable("VIRTSECSCAN_VIRSH") is { Length: > 0 } v ? v : "virsh";
+
+    private sealed record TargetOutcome(TargetStatus Status, ImmutableArray<LiveCollected> Files);
+
+    public static LiveResult Collect(TargetsFile targets, string profile)
+    {
+        var outcomes = new TargetOutcome[targets.Targets.Length];
+        Parallel.For(0, targets.Targets.Length, new ParallelOptions { MaxDegreeOfParallelism = targets.MaxParallel }, i =>
+        {
+            outcomes[i] = CollectTarget(targets.Targets[i]);
+        });
+
+        var findings = ImmutableArray.CreateBuilder<Finding>();
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            findings.AddRange(FindingsOf(targets.Targets[i], outcomes[i].Status, profile));
+        }
+
+        return new LiveResult(
+            outcomes.Select(o => o.Status).ToImmutableArray(),
+            outcomes.SelectMany(o => o.Files).ToImmutableArray(),
+            findings.ToImmutable());
+    }
+
+    private static TargetOutcome CollectTarget(TargetSpec target)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            return target.Kind switch
+            {
+                "libvirt" => CollectLibvirt(target, clock),
+                "files" => CollectFiles(target, clock),
+                "ssh" when SshCollection.Supports(target.Platform!) => Ssh(target, clock),
+                _ => new TargetOutcome(
+                    new TargetStatus(target.Name, target.Kind, "not-supported",
+                        target.Kind == "ssh"
+                            ? $"ssh targets of platform {target.Platform} are not supported yet (only libvirt); export the configuration to files and scan them"
+                            : $"{target.Kind} targets are not supported yet; export the configuration to files and scan them", 0, []),
+                    []),
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A bug in the live step must not end the scan; the type only, never a message that could hold input.
+            return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", $"error: internal {ex.GetType().Name}", clock.ElapsedMilliseconds, []), []);
+        }
+    }
+
+    private static TargetOutcome Ssh(TargetSpec target, Stopwatch clock)
+    {
+        var (status, files) = SshCollection.Collect(target, clock);
+        return new TargetOutcome(status, files);
+    }
+
+    private static TargetOutcome CollectLibvirt(TargetSpec target, Stopwatch clock)
+    {
+        using var deadline = new CancellationTokenSource(target.Timeout);
+        var uri = target.Uri!;
+        CommandResult Virsh(params string[] args)
+        {
+            var remaining = target.Timeout - clock.Elapsed;
+            var timeout = remaining < target.CommandTimeout ? remaining : target.CommandTimeout;
+            return timeout <= TimeSpan.Zero
+                ? new CommandResult(null, "", "", true, false)
+                : CommandRunner.Run(LiveCollection.Virsh, ["-c", uri, .. args], timeout, deadline.Token);
+        }
+
+        var list = Virsh("list", "--all", "--name");
+        if (!list.Succeeded)
+        {
+            return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", Reason(list, "list --all --name"), clock.ElapsedMilliseconds, []), []);
+        }
+
+        var resources = ImmutableArray.CreateBuilder<ResourceStatus>();
+        var files = ImmutableArray.CreateBuilder<LiveCollected>();
+        var step = Stopwatch.StartNew();
+        var version = Virsh("version");
+        if (version.Succeeded)
+        {
+            files.Add(CollectText(new InputFile($"libvirt://{target.Name}/version.txt", version.StdOut)));
+            resources.Add(new ResourceStatus("version", "collected", null, step.ElapsedMilliseconds));
+        }
+        else
+        {
+            resources.Add(new ResourceStatus("version", "failed", Reason(version, "version"), step.ElapsedMilliseconds));
+        }
+
+        var domains = list.StdOut.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        foreach (var domain in domains)
+        {
+            step.Restart();
+            var xml = Virsh("dumpxml", "--security-info", domain);
+            if (!xml.Succeeded)
+            {
+                resources.Add(new ResourceStatus(domain, "failed", Reason(xml, "dumpxml"), step.ElapsedMilliseconds));
+                continue;
+            }
+
+            var collected = CollectText(new InputFile($"libvirt://{target.Name}/{domain}.xml", xml.StdOut));
+            files.Add(collected);
+            resources.Add(collected.Output is null
+                ? new ResourceStatus(domain, "failed", $"error: {collected.SkipReason}", step.ElapsedMilliseconds)
+                : new ResourceStatus(domain, "collected", null, step.ElapsedMilliseconds));
+        }
+
+        return Finish(target, clock, resources.ToImmutable(), files.ToImmutable());
+    }
+
+    private static TargetOutcome CollectFiles(TargetSpec target, Stopwatch clock)
+    {
+        var path = target.Path!;
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", $"not-found: {path} does not exist", clock.ElapsedMilliseconds, []), []);
+        }
+
+        var resources = ImmutableArray.CreateBuilder<ResourceStatus>();
+        var files = ImmutableArray.CreateBuilder<LiveCollected>();
+        foreach (var (file, display) in Scanner.EnumerateInputs([path]))
+        {
+            if (clock.Elapsed > target.Timeout)
+            {
+                resources.Add(new ResourceStatus(display, "failed", "timeout: the target's time ran out", 0));
+                continue;
+            }
+
+            var step = Stopwatch.StartNew();
+            var (input, problem, skipReason) = InputReader.Read(file, display);
+            if (input is null)
+            {
+                files.Add(new LiveCollected(display, null, skipReason ?? "unreadable", problem));
+                resources.Add(new ResourceStatus(display, "failed", $"permission: {skipReason ?? "unreadable"}", step.ElapsedMilliseconds));
+                continue;
+            }
+
+            var collected = CollectText(input) with { Problem = problem };
+            files.Add(collected);
+            // A file in no known format is skipped (as in a file scan), not a collection failure.
+            resources.Add(new ResourceStatus(display, collected.Output is null ? "skipped" : "collected", collected.SkipReason, step.ElapsedMilliseconds));
+        }
+
+        return Finish(target, clock, resources.ToImmutable(), files.ToImmutable());
+    }
+
+    private static TargetOutcome Finish(TargetSpec target, Stopwatch clock, ImmutableArray<ResourceStatus> resources, ImmutableArray<LiveCollected> files)
+    {
+        var failed = resources.Count(r => r.Status == "failed");
+        var status = failed == 0 ? "collected" : "partial";
+        var reason = failed == 0 ? null : $"{failed} of {resources.Length} resources could not be collected";
+        return new TargetOutcome(new TargetStatus(target.Name, target.Kind, status, reason, clock.ElapsedMilliseconds, resources), files);
+    }
+
+    /// <summary>Detects the text's format by content and collects it, exactly as a file scan does; never throws.</summary>
+    public static LiveCollected CollectText(InputFile file)
+    {
+        var detected = CollectorRegistry.Detect(file);
+        if (detected is null)
+        {
+            return new LiveCollected(file.DisplayPath, null, "unknown format", null);
+        }
+
+        var (collector, format) = detected.Value;
+        try
+        {
+            return new LiveCollected(file.DisplayPath, collector.Collect(file, format), null, null);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return new LiveCollected(file.DisplayPath, new CollectorResult(format, [], [Diagnostic.Error(file.DisplayPath, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}")]), null, null);
+        }
+    }
+
+    /// <summary>
+    /// The reason a command failed: its kind (network, timeout, permission, authentication, not-found, error) and
+    /// virsh's last error line. Only virsh's own message is kept; it never holds credentials for libvirt URIs.
+    /// </summary>
+    public static string Reason(CommandResult result, string what)
+    {
+        if (result.NotInstalled)
+        {
+            return $"not-found: {LiveCollection.Virsh} is not installed (Debian package libvirt-clients)";
+        }
+
+        if (result.TimedOut)
+        {
+            return $"timeout: '{what}' did not finish in time";
+        }
+
+        var lines = result.StdErr.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var message = lines.LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal) && !l.Contains("failed to connect to the hypervisor", StringComparison.Ordinal))
+                      ?? lines.LastOrDefault() ?? $"exit code {result.ExitCode}";
+        if (message.Length > 300)
+        {
+            message = message[..300] + "...";
+        }
+
+        return $"{Classify(result.StdErr)}: '{what}' failed: {message}";
+    }
+
+    public static string Classify(string stderr)
+    {
+        bool Has(params string[] words) => words.Any(w => stderr.Contains(w, StringComparison.OrdinalIgnoreCase));
+        if (Has("authentication", "auth failed", "sasl", "password"))
+        {
+            return "authentication";
+        }
+
+        if (Has("permission denied", "access denied", "not allowed", "operation not permitted", "read-only"))
+        {
+            return "permission";
+        }
+
+        if (Has("timed out", "timeout"))
+        {
+            return "timeout";
+        }
+
+        if (Has("connection refused", "unable to connect", "no route to host", "network is unreachable", "name or service not known",
+                "connection reset", "cannot recv data", "end of file while reading"))
+        {
+            return "network";
+        }
+
+        if (Has("failed to get domain", "domain not found", "no domain with", "failed to parse xml document", "no such file", "not found"))
+        {
+            return "not-found";
+        }
+
+        return "error";
+    }
+
+    private static IEnumerable<Finding> FindingsOf(TargetSpec target, TargetStatus status, string profile)
+    {
+        var resource = new ResourceRef("target", $"target:{target.Name.ToLowerInvariant()}", target.Name, Source: target.Source, Line: target.Line);
+        if (status.Status == "not-supported")
+        {
+            yield return new Finding
+            {
+                RuleId = NotSupportedRule,
+                Title = $"Target {target.Name} ({target.Kind}) was not collected: {target.Kind} collection is not supported yet",
+                Category = "VT04",
+                Severity = Severity.Medium,
+                Status = FindingStatus.NotEvaluated,
+                Resource = resource,
+                Reason = status.Reason,
+                Evidence = [new Evidence("collection", "not-supported", "collected", target.Source, target.Line)],
+                Profile = profile,
+            };
+            yield break;
+        }
+
+        if (status.Status == "failed")
+        {
+            yield return new Finding
+            {
+                RuleId = TargetFailedRule,
+                Title = $"Target {target.Name} could not be collected ({status.Reason!.Split(':')[0]}); none of its resources was checked",
+                Category = "VT04",
+                Severity = Severity.Medium,
+                Status = FindingStatus.Fail,
+                Resource = resource,
+                Reason = status.Reason,
+                Evidence = [new Evidence("collection", status.Reason, "collected", target.Source, target.Line)],
+                Remediation = new Remediation("Make the target reachable and readable by the scanner, then scan again.",
+                    ["Check the address, port and credentials named in the targets file.", "Run the failing command by hand from the scanner host."]),
+                Profile = profile,
+            };
+        }
+
+        foreach (var r in status.Resources.Where(r => r.Status == "failed"))
+        {
+            yield return new Finding
+            {
+                RuleId = ResourceFailedRule,
+                Title = $"{r.Name} on target {target.Name} could not be collected ({r.Reason!.Split(':')[0]}); it was not checked",
+                Category = "VT04",
+                Severity = Severity.Medium,
+                Status = FindingStatus.Fail,
+                Resource = resource,
+                Discriminator = r.Name,
+                Reason = r.Reason,
+                Evidence = [new Evidence(r.Name, r.Reason, "collected", target.Source, target.Line)],
+                Profile = profile,
+            };
+        }
+    }
+}

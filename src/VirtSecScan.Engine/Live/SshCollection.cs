@@ -1,0 +1,165 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using VirtSecScan.Collectors.Input;
+
+namespace VirtSecScan.Engine.Live;
+
+/// <summary>
+/// The <c>ssh</c> kind: logs in with a key (from the file named in the targets file), verifies the host key
+/// against the pinned SHA256 fingerprint before authenticating, and runs only an allow-listed set of read-only
+/// commands, built from fixed templates. Implemented for platform <c>libvirt</c> (virsh on the host); ESXi and
+/// Proxmox over SSH are not collected yet.
+/// </summary>
+internal static partial class SshCollection
+{
+    /// <summary>The only commands ever run, per platform (<c>{0}</c> is a domain name from <c>virsh list</c>, quoted).</summary>
+    public static readonly ImmutableDictionary<string, ImmutableArray<string>> AllowList = new Dictionary<string, ImmutableArray<string>>
+    {
+        ["libvirt"] = ["virsh list --all --name", "virsh version", "virsh dumpxml --security-info {0}"],
+    }.ToImmutableDictionary();
+
+    public static bool Supports(string platform) => AllowList.ContainsKey(platform);
+
+    public static (TargetStatus Status, ImmutableArray<LiveCollected> Files) Collect(TargetSpec target, Stopwatch clock)
+    {
+        PrivateKeyFile key;
+        try
+        {
+            key = new PrivateKeyFile(target.KeyFile!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SshException or ArgumentException)
+        {
+            // Only the kind of problem: the key file's content must never reach a report.
+            var kind = ex is FileNotFoundException or DirectoryNotFoundException ? "not-found" : ex is UnauthorizedAccessException ? "permission" : "authentication";
+            return (Failed(target, clock, $"{kind}: the key file {target.KeyFile} cannot be used ({ex.GetType().Name})"), []);
+        }
+
+        using (key)
+        {
+            var info = new ConnectionInfo(target.Host!, target.Port, target.User!, new PrivateKeyAuthenticationMethod(target.User!, key))
+            {
+                Timeout = target.CommandTimeout,
+            };
+            using var client = new SshClient(info);
+            string? seenFingerprint = null;
+            client.HostKeyReceived += (_, e) =>
+            {
+                seenFingerprint = "SHA256:" + Convert.ToBase64String(SHA256.HashData(e.HostKey)).TrimEnd('=');
+                e.CanTrust = string.Equals(seenFingerprint, target.HostKeyFingerprint!.TrimEnd('='), StringComparison.Ordinal);
+            };
+
+            try
+            {
+                client.Connect();
+            }
+            catch (SshConnectionException) when (seenFingerprint is not null && seenFingerprint != target.HostKeyFingerprint!.TrimEnd('='))
+            {
+                return (Failed(target, clock, $"authentication: host key {seenFingerprint} does not match the pinned hostKeyFingerprint"), []);
+            }
+            catch (SshAuthenticationException)
+            {
+                return (Failed(target, clock, $"authentication: the key was refused for user {target.User}"), []);
+            }
+            catch (SocketException ex)
+            {
+                return (Failed(target, clock, $"network: cannot connect to {target.Host}:{target.Port} ({ex.SocketErrorCode})"), []);
+            }
+            catch (SshOperationTimeoutException)
+            {
+                return (Failed(target, clock, $"timeout: no SSH session with {target.Host}:{target.Port} in time"), []);
+            }
+            catch (SshException ex)
+            {
+                return (Failed(target, clock, $"network: SSH connection to {target.Host}:{target.Port} failed ({ex.GetType().Name})"), []);
+            }
+
+            CommandResult Run(string command)
+            {
+                var remaining = target.Timeout - clock.Elapsed;
+                if (remaining <= TimeSpan.Zero)
+                {
+                    return new CommandResult(null, "", "", true, false);
+                }
+
+                using var cmd = client.CreateCommand(command);
+                cmd.CommandTimeout = remaining < target.CommandTimeout ? remaining : target.CommandTimeout;
+                try
+                {
+                    var output = cmd.Execute();
+                    return new CommandResult(cmd.ExitStatus, output, cmd.Error, false, cmd.ExitStatus == 127);
+                }
+                catch (SshOperationTimeoutException)
+                {
+                    return new CommandResult(null, "", "", true, false);
+                }
+            }
+
+            return CollectLibvirt(target, clock, Run);
+        }
+    }
+
+    private static (TargetStatus, ImmutableArray<LiveCollected>) CollectLibvirt(TargetSpec target, Stopwatch clock, Func<string, CommandResult> run)
+    {
+        var templates = AllowList["libvirt"];
+        var list = run(templates[0]);
+        if (!list.Succeeded)
+        {
+            return (Failed(target, clock, Reason(list, templates[0])), []);
+        }
+
+        var resources = ImmutableArray.CreateBuilder<ResourceStatus>();
+        var files = ImmutableArray.CreateBuilder<LiveCollected>();
+        var step = Stopwatch.StartNew();
+        var version = run(templates[1]);
+        if (version.Succeeded)
+        {
+            files.Add(LiveCollection.CollectText(new InputFile($"ssh://{target.Name}/version.txt", version.StdOut)));
+            resources.Add(new ResourceStatus("version", "collected", null, step.ElapsedMilliseconds));
+        }
+        else
+        {
+            resources.Add(new ResourceStatus("version", "failed", Reason(version, templates[1]), step.ElapsedMilliseconds));
+        }
+
+        foreach (var domain in list.StdOut.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            step.Restart();
+            if (!SafeName().IsMatch(domain))
+            {
+                resources.Add(new ResourceStatus(domain, "failed", "error: the domain name has characters the scanner does not pass to a remote shell", 0));
+                continue;
+            }
+
+            var xml = run(string.Format(System.Globalization.CultureInfo.InvariantCulture, templates[2], "'" + domain + "'"));
+            if (!xml.Succeeded)
+            {
+                resources.Add(new ResourceStatus(domain, "failed", Reason(xml, "dumpxml"), step.ElapsedMilliseconds));
+                continue;
+            }
+
+            var collected = LiveCollection.CollectText(new InputFile($"ssh://{target.Name}/{domain}.xml", xml.StdOut));
+            files.Add(collected);
+            resources.Add(collected.Output is null
+                ? new ResourceStatus(domain, "failed", $"error: {collected.SkipReason}", step.ElapsedMilliseconds)
+                : new ResourceStatus(domain, "collected", null, step.ElapsedMilliseconds));
+        }
+
+        var failed = resources.Count(r => r.Status == "failed");
+        return (new TargetStatus(target.Name, target.Kind, failed == 0 ? "collected" : "partial",
+            failed == 0 ? null : $"{failed} of {resources.Count} resources could not be collected", clock.ElapsedMilliseconds, resources.ToImmutable()), files.ToImmutable());
+    }
+
+    private static string Reason(CommandResult result, string what) =>
+        result.NotInstalled ? $"not-found: '{what}': the command is not installed on the host" : LiveCollection.Reason(result, what);
+
+    private static TargetStatus Failed(TargetSpec target, Stopwatch clock, string reason) =>
+        new(target.Name, target.Kind, "failed", reason, clock.ElapsedMilliseconds, []);
+
+    [GeneratedRegex("^[A-Za-z0-9._+:@-]{1,200}$")]
+    private static partial Regex SafeName();
+}
