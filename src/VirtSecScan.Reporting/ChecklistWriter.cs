@@ -272,15 +272,7 @@ public static class ChecklistWriter
     }
 
     /// <summary>A CSV field (RFC 4180) that a spreadsheet never runs as a formula.</summary>
-    public static string CsvField(string value)
-    {
-        if (value.Length > 0 && "=+-@\t\r".Contains(value[0], StringComparison.Ordinal))
-        {
-            value = "'" + value;
-        }
-
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
+    public static string CsvField(string value) => CsvReportWriter.Quote(CsvReportWriter.Neutralise(value));
 
     private static string StatusBar(Checklist c)
     {

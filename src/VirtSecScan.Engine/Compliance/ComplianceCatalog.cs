@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text.RegularExpressions;
 using VirtSecScan.Engine.Rulesets;
 
 namespace VirtSecScan.Engine.Compliance;
@@ -10,10 +9,7 @@ public sealed record ManualItem(string Id, string Text);
 /// <summary>One control of a framework: id and short title, the rule patterns that give evidence, the manual items.</summary>
 public sealed record Control(string Id, string Title, string? Level, ImmutableArray<string> RulePatterns, ImmutableArray<ManualItem> Manual, int Line)
 {
-    private readonly ImmutableArray<Regex> _patterns = [.. RulePatterns.Select(p => new Regex(
-        "^" + Regex.Escape(p).Replace("\\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant))];
-
-    public bool MatchesRule(string ruleId) => _patterns.Any(p => p.IsMatch(ruleId));
+    public bool MatchesRule(string ruleId) => RulePatterns.Any(p => Core.Site.Glob.IsMatch(p, ruleId));
 
     /// <summary>True when a rule's compliance tag names this control (an enhancement such as SC-8(1) counts for SC-8).</summary>
     public bool MatchesTag(string tag) =>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using VirtSecScan.Core.Findings;
+using VirtSecScan.Core.Site;
 using VirtSecScan.Engine.Rulesets;
 
 namespace VirtSecScan.Engine.Waivers;
@@ -16,8 +17,6 @@ public sealed record WaiverEntry(
     string ResourcePattern,
     string? CompensatingControl)
 {
-    private readonly Regex _resource = GlobToRegex(ResourcePattern);
-
     /// <summary>True when the waiver covers the finding (fingerprint, or rule id plus resource name/id glob).</summary>
     public bool Covers(Finding finding)
     {
@@ -27,15 +26,11 @@ public sealed record WaiverEntry(
         }
 
         return string.Equals(RuleId, finding.RuleId, StringComparison.OrdinalIgnoreCase)
-               && (_resource.IsMatch(finding.Resource.Name) || _resource.IsMatch(finding.Resource.Id));
+               && (Glob.IsMatch(ResourcePattern, finding.Resource.Name) || Glob.IsMatch(ResourcePattern, finding.Resource.Id));
     }
 
     /// <summary>A waiver is valid up to and including its expiry date.</summary>
     public bool IsActiveOn(DateOnly date) => date <= Waiver.Expires;
-
-    private static Regex GlobToRegex(string glob) =>
-        new("^" + Regex.Escape(glob).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$",
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 }
 
 /// <summary>Loads a waivers file (YAML) strictly: unknown keys, missing fields and bad dates name file and line.</summary>
