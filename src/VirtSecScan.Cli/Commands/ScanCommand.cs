@@ -130,7 +130,9 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 
         using (store)
         {
-            if (store is not null && ScanDiff.SinceLast(store, report) is { } diff)
+            // Compared once with the last saved scan of the same targets: the JSON/table history and the HTML diff share it.
+            var diff = store is null ? null : ScanDiff.SinceLast(store, report);
+            if (store is not null && diff is not null)
             {
                 var trend = store.Trend(diff.New.TargetsKey)
                     .Select(t => new Engine.Scanning.TrendPoint(t.Id, t.StartedAt, t.Failed, t.Waived))
@@ -143,7 +145,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             }
 
             var context = ContextFor(formats, options.RulesDirectory);
-            WriteReports(report, formats, args.Output, minimum, context with { Html = HtmlExtras(report, store) });
+            WriteReports(report, formats, args.Output, minimum, context with { Html = HtmlExtras(report, store, diff) });
             if (args.Save && store is not null)
             {
                 var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());
@@ -206,7 +208,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 
     /// <summary>Rule titles and rationales for SARIF's rule descriptions (the rules were validated when the scan ran).</summary>
     /// <summary>What the HTML report shows besides findings: the zone matrix, the trend and the diff with the last saved scan.</summary>
-    private static HtmlReportExtras HtmlExtras(ScanReport report, HistoryStore? store)
+    private static HtmlReportExtras HtmlExtras(ScanReport report, HistoryStore? store, ScanDiff? diff)
     {
         var cells = report.Reachability.Cells
             .GroupBy(c => (c.FromZone, c.ToZone))
@@ -225,7 +227,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             var now = report.Unwaived.Where(f => f.Status == FindingStatus.Fail).ToList();
             trend.Add(new Reporting.TrendPoint(report.StartedAt, now.Count(f => f.Severity == Severity.Critical), now.Count(f => f.Severity == Severity.High),
                 now.Count(f => f.Severity == Severity.Medium), now.Count(f => f.Severity == Severity.Low), now.Count(f => f.Severity == Severity.Info)));
-            if (ScanDiff.SinceLast(store, report) is { } diff)
+            if (diff is not null)
             {
                 diffSummary = new ScanDiffSummary(diff.Count(ChangeKind.New), diff.Count(ChangeKind.Persisting), diff.Count(ChangeKind.Resolved), diff.Count(ChangeKind.Regressed))
                 {

@@ -88,6 +88,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         // Files are read and collected in parallel (collectors are pure); results are merged in file order, so the
         // report does not depend on scheduling.
         var results = new CollectedInput?[files.Count];
+        var binaries = new (IFileCollector Collector, string Format)?[files.Count];
         var done = 0;
         var progressGate = new object();
         Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
@@ -98,8 +99,9 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 return;
             }
 
-            if (CollectorRegistry.DetectFile(path) is not null)
+            if (CollectorRegistry.DetectFile(path) is { } binary)
             {
+                binaries[i] = binary;
                 return; // binary captures are streamed one at a time below, with their own progress
             }
 
@@ -120,7 +122,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             if (result is null)
             {
                 var (path, display) = files[i];
-                if (site.Source != display && CollectorRegistry.DetectFile(path) is { } binary)
+                if (binaries[i] is { } binary)
                 {
                     var binaryResult = CollectBinary(binary.Collector, binary.Format, path, display, i, files.Count);
                     diagnostics.AddRange(binaryResult.Diagnostics);
