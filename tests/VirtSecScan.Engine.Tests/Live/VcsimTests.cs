@@ -76,6 +76,8 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         Assert.Equal("127.0.0.1", sim.Url.Host);
         Assert.Equal("/sdk", sim.Url.AbsolutePath);
         Assert.Equal(string.Empty, sim.Url.UserInfo);
+        Assert.Equal(sim.Certificate.Thumbprint, sim.Sha1Thumbprint.Replace(":", string.Empty, StringComparison.Ordinal));
+        Assert.Matches("^([0-9A-F]{2}:){31}[0-9A-F]{2}$", sim.Sha256Thumbprint);
 
         using var soap = new Soap(sim.Url, sim.Certificate);
         var about = (await soap.RetrieveServiceContent()).Element(Vim + "about")!;
@@ -165,6 +167,24 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         Assert.Equal(("true", "on"), Service(host, "TSM"));
         Assert.Equal(("false", "off"), Service(host, "TSM-SSH"));
         Assert.Single(Objects((await soap.Call(RetrieveVms(soap, "name"))).Body));
+    }
+
+    [Theory]
+    [InlineData(":0")]
+    [InlineData("0.0.0.0:0")]
+    [InlineData("localhost:0")]
+    public async Task The_launcher_refuses_to_listen_anywhere_but_loopback(string listen)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Vcsim.EnsureBuilt()) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-l");
+        start.ArgumentList.Add(listen);
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(30_000));
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("only 127.0.0.1 is allowed", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("VCSIM_URL", await stdout, StringComparison.Ordinal);
     }
 
     private static (string? Running, string? Policy) Service(Dictionary<string, XElement> host, string key)
