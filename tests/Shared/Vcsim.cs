@@ -58,6 +58,9 @@ internal sealed record VcsimOptions
     /// <summary>https with a self-signed certificate (default); false serves plain http.</summary>
     public bool Tls { get; init; } = true;
 
+    /// <summary>Power on the created VMs (default); false leaves them powered off (<c>-autostart=false</c>).</summary>
+    public bool Autostart { get; init; } = true;
+
     /// <summary>How long to wait for the ready line (not counting the build).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
@@ -292,6 +295,7 @@ internal sealed partial class Vcsim : IDisposable
         }
 
         yield return "-tls=" + (o.Tls ? "true" : "false");
+        yield return "-autostart=" + (o.Autostart ? "true" : "false");
     }
 
     private static void Stop(Process process)

@@ -107,7 +107,7 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         Assert.Equal(("900", "xsd:string"), h0Options["Security.AccountUnlockTime"]);
         Assert.False(Options(h1["config.option"]).ContainsKey("UserVars.ESXiShellInteractiveTimeOut"));
 
-        var vms = Objects((await soap.Call(RetrieveVms(soap, "name", "config.extraConfig", "config.firmware", "config.bootOptions"))).Body);
+        var vms = Objects((await soap.Call(RetrieveVms(soap, "name", "config.extraConfig", "config.firmware", "config.bootOptions", "runtime.powerState"))).Body);
         Assert.Equal(2, vms.Count);
         var vm = vms["DC0_C0_RP0_VM0"];
         var extra = vm["config.extraConfig"].Elements(Vim + "OptionValue").Select(o => o.Element(Vim + "key")!.Value).ToList();
@@ -118,6 +118,7 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         Assert.Equal("efi", vm["config.firmware"].Value);
         Assert.Equal("true", vm["config.bootOptions"].Element(Vim + "efiSecureBootEnabled")?.Value);
         Assert.Equal("bios", vms["DC0_C0_RP0_VM1"]["config.firmware"].Value);
+        Assert.Equal("poweredOn", vms["DC0_C0_RP0_VM1"]["runtime.powerState"].Value);
     }
 
     [Fact]
@@ -146,6 +147,7 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         {
             Esx = true,
             Vms = 1,
+            Autostart = false,
             HostVersion = "6.7.0",
             HostBuild = "8169922",
             Seed = """{"hosts": {"ha-host": {"servicesRunning": {"TSM": true}}}, "vms": {"no-such-vm": {"firmware": "efi"}}}""",
@@ -166,7 +168,8 @@ public sealed class VcsimTests : IClassFixture<VcsimTests.SeededVcenter>
         Assert.Equal("8169922", host["config.product"].Element(Vim + "build")?.Value);
         Assert.Equal(("true", "on"), Service(host, "TSM"));
         Assert.Equal(("false", "off"), Service(host, "TSM-SSH"));
-        Assert.Single(Objects((await soap.Call(RetrieveVms(soap, "name"))).Body));
+        var vm = Assert.Single(Objects((await soap.Call(RetrieveVms(soap, "name", "runtime.powerState"))).Body)).Value;
+        Assert.Equal("poweredOff", vm["runtime.powerState"].Value);
     }
 
     [Theory]

@@ -78,6 +78,7 @@ type options struct {
 	seedPath       string
 	loadDir        string
 	exitOnStdinEOF bool
+	autostart      bool
 }
 
 func main() {
@@ -112,6 +113,7 @@ func run() int {
 	fs.StringVar(&o.apiVersion, "api-version", "", "API version of the service and of every host, e.g. 7.0.3.0")
 	fs.StringVar(&o.seedPath, "seed", "", "JSON seed file: per-host and per-VM settings")
 	fs.StringVar(&o.loadDir, "load", "", "load a model saved in govc object.save format instead of creating one")
+	fs.BoolVar(&o.autostart, "autostart", true, "power on the created VMs (-autostart=false leaves them powered off)")
 	fs.BoolVar(&o.exitOnStdinEOF, "exit-on-stdin-eof", false, "also shut down when stdin reaches end of file (the parent went away)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -157,6 +159,7 @@ func run() int {
 		model.Cluster = o.clusters
 	}
 	model.Machine = o.vms
+	model.Autostart = o.autostart
 
 	// Hosts created from the template (now or later through the API) inherit these versions.
 	patchProduct(&esx.HostConfigInfo.Product, o.hostVersion, o.hostBuild, o.apiVersion)
