@@ -101,7 +101,8 @@ public static class TableReportWriter
             {
                 var resources = g.Select(f => f.Resource.Id).Distinct(StringComparer.Ordinal).Count();
                 var reasons = g.Select(f => f.Reason).Distinct(StringComparer.Ordinal).ToList();
-                console.MarkupLine($"  [dim]{g.Count()} checks ({g.Select(f => f.RuleId).Distinct(StringComparer.Ordinal).Count()} rules, {resources} resources) on target {Markup.Escape(g.Key!)}: "
+                var rules = g.Select(f => f.RuleId).Distinct(StringComparer.Ordinal).Count();
+                console.MarkupLine($"  [dim]{g.Count()} checks ({rules} {(rules == 1 ? "rule" : "rules")}, {resources} {(resources == 1 ? "resource" : "resources")}) on target {Markup.Escape(g.Key!)}: "
                     + $"{Markup.Escape(Shorten(reasons.Count == 1 ? reasons[0] ?? "" : "not collected: " + string.Join(", ", reasons.Select(r => (r ?? "")[VirtSecScan.Engine.Live.UncollectedRules.ReasonPrefix.Length..].Split(':')[0]).Distinct(StringComparer.Ordinal)) + " (reasons per resource in the JSON report)", 100))}[/]");
             }
         }
