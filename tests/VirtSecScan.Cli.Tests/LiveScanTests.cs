@@ -192,6 +192,13 @@ public class LiveScanTests
             .Where(f => f.GetProperty("ruleId").GetString() == "collect.target-failed")
             .Select(f => f.GetProperty("resource").GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.True(json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32() > 0);
+
+        // A files target has no known kinds of content: its failure finding stands alone. The libvirt target that
+        // failed has its domain rules not-evaluated; the collected one none.
+        Assert.Empty(NotEvaluatedOn(json, "live:exports"));
+        Assert.Equal(RulesOver("libvirt-domain"), NotEvaluatedOn(json, "live:gone").Select(n => n.Rule));
+        Assert.DoesNotContain(json.RootElement.GetProperty("notEvaluated").EnumerateArray(),
+            f => f.GetProperty("resource").GetProperty("id").GetString()!.StartsWith("live:lab", StringComparison.Ordinal));
     }
 
     [Fact]
