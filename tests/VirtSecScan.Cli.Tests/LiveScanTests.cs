@@ -159,8 +159,14 @@ public class LiveScanTests
         Assert.Equal(domainRules.Count, target.GetProperty("rulesNotEvaluated").GetInt32());
         Assert.Equal(json.RootElement.GetProperty("notEvaluated").GetArrayLength(), json.RootElement.GetProperty("summary").GetProperty("notEvaluated").GetInt32());
 
-        // The table sums them up per target instead of listing 25 lines; not-evaluated alone never trips --fail-on.
-        var table = Cli.Run("scan", "--targets", targets, "--format", "table", "--no-progress", "--fail-on", "critical");
+        // The table sums them up per target instead of listing 25 lines; not-evaluated alone never trips --fail-on
+        // (high rules are among them; only the medium collection finding fails).
+        using (var catalogue = Cli.Run("rules", "list", "--format", "json", "--profile", "stig-8").Json())
+        {
+            Assert.Contains(catalogue.RootElement.EnumerateArray(), r => r.GetProperty("appliesTo").GetString() == "libvirt-domain" && r.GetProperty("severity").GetString() == "high");
+        }
+
+        var table = Cli.Run("scan", "--targets", targets, "--format", "table", "--no-progress", "--fail-on", "high");
         Assert.True(table.ExitCode == 0, table.Stderr);
         Assert.Contains($"{domainRules.Count} checks ({domainRules.Count} rules, 1 resource) on target kvm-down: not collected: network:", table.Stdout.ReplaceLineEndings(" "));
         Assert.DoesNotContain(domainRules[0] + " on kvm-down", table.Stdout);
