@@ -161,10 +161,24 @@ public static class HtmlReportWriter
         if (report.NotEvaluated.Length > 0)
         {
             h.Append("<section id=\"not-evaluated\">\n<h2>Not evaluated</h2>\n<table class=\"grid\"><thead><tr><th>Rule</th><th>Resource</th><th>Reason</th></tr></thead><tbody>\n");
-            foreach (var f in report.NotEvaluated)
+            // A live target that left more than UncollectedRules.GroupAbove checks unevaluated is shown as one row per rule.
+            var grouped = report.NotEvaluated.GroupBy(VirtSecScan.Engine.Live.UncollectedRules.TargetOf)
+                .Where(g => g.Key is not null && g.Count() > VirtSecScan.Engine.Live.UncollectedRules.GroupAbove)
+                .Select(g => g.Key!).ToHashSet(StringComparer.Ordinal);
+            foreach (var f in report.NotEvaluated.Where(f => VirtSecScan.Engine.Live.UncollectedRules.TargetOf(f) is not { } t || !grouped.Contains(t)))
             {
                 h.Append("<tr><td><code>").Append(E(f.RuleId)).Append("</code></td><td>").Append(E(f.Resource.Name)).Append("</td><td>")
                     .Append(E(f.Reason ?? "not evaluated")).Append("</td></tr>\n");
+            }
+
+            foreach (var g in report.NotEvaluated.Where(f => VirtSecScan.Engine.Live.UncollectedRules.TargetOf(f) is { } t && grouped.Contains(t))
+                         .GroupBy(f => (Target: VirtSecScan.Engine.Live.UncollectedRules.TargetOf(f)!, f.RuleId)).OrderBy(g => g.Key.Target, StringComparer.Ordinal).ThenBy(g => g.Key.RuleId, StringComparer.Ordinal))
+            {
+                var names = g.Select(f => f.Resource.Name).Distinct(StringComparer.Ordinal).ToList();
+                var reasons = g.Select(f => f.Reason ?? "").Distinct(StringComparer.Ordinal).ToList();
+                h.Append("<tr><td><code>").Append(E(g.Key.RuleId)).Append("</code></td><td>")
+                    .Append(E($"{names.Count} resources of target {g.Key.Target}: {string.Join(", ", names.Take(5))}{(names.Count > 5 ? ", ..." : "")}")).Append("</td><td>")
+                    .Append(E(reasons.Count == 1 ? reasons[0] : $"{reasons[0]} (and {reasons.Count - 1} other reasons; all in the JSON report)")).Append("</td></tr>\n");
             }
 
             h.Append("</tbody></table>\n</section>\n");

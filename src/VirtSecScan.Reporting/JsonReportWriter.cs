@@ -494,6 +494,7 @@ public static class JsonReportWriter
             w.WriteString("status", t.Status);
             WriteNullable(w, "reason", t.Reason);
             w.WriteNumber("durationMs", t.DurationMs);
+            w.WriteNumber("rulesNotEvaluated", report.NotEvaluated.Count(f => VirtSecScan.Engine.Live.UncollectedRules.TargetOf(f) == t.Name));
             w.WriteStartArray("resources");
             foreach (var r in t.Resources)
             {

@@ -89,10 +89,21 @@ public static class TableReportWriter
 
         if (report.NotEvaluated.Length > 0)
         {
-            console.MarkupLine($"[yellow]{report.NotEvaluated.Length} checks could not be evaluated[/] (never counted as passed), for example:");
-            foreach (var f in report.NotEvaluated.Take(5))
+            // Rules over what a live target did not give are summed up per target (there can be thousands); examples are the others.
+            var examples = report.NotEvaluated.Where(f => !VirtSecScan.Engine.Live.UncollectedRules.IsUncollected(f)).Take(5).ToList();
+            console.MarkupLine($"[yellow]{report.NotEvaluated.Length} checks could not be evaluated[/] (never counted as passed)" + (examples.Count > 0 ? ", for example:" : ":"));
+            foreach (var f in examples)
             {
                 console.MarkupLine($"  [dim]{Markup.Escape(f.RuleId)} on {Markup.Escape(f.Resource.Name)}: {Markup.Escape(Shorten(f.Reason ?? "", 100))}[/]");
+            }
+
+            foreach (var g in report.NotEvaluated.GroupBy(VirtSecScan.Engine.Live.UncollectedRules.TargetOf).Where(g => g.Key is not null).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var resources = g.Select(f => f.Resource.Id).Distinct(StringComparer.Ordinal).Count();
+                var reasons = g.Select(f => f.Reason).Distinct(StringComparer.Ordinal).ToList();
+                var rules = g.Select(f => f.RuleId).Distinct(StringComparer.Ordinal).Count();
+                console.MarkupLine($"  [dim]{g.Count()} checks ({rules} {(rules == 1 ? "rule" : "rules")}, {resources} {(resources == 1 ? "resource" : "resources")}) on target {Markup.Escape(g.Key!)}: "
+                    + $"{Markup.Escape(Shorten(reasons.Count == 1 ? reasons[0] ?? "" : "not collected: " + string.Join(", ", reasons.Select(r => (r ?? "")[VirtSecScan.Engine.Live.UncollectedRules.ReasonPrefix.Length..].Split(':')[0]).Distinct(StringComparer.Ordinal)) + " (reasons per resource in the JSON report)", 100))}[/]");
             }
         }
 

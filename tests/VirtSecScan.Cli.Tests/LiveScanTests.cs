@@ -54,6 +54,27 @@ public class LiveScanTests
 
     private static string Targets(TempDir dir, string body) => dir.Write("targets.yaml", "targets:\n" + body);
 
+    /// <summary>The rule catalogue's rules over libvirt domains for a profile, from <c>rules list</c>.</summary>
+    internal static List<string> RulesOver(string appliesTo, string profile = "stig-8")
+    {
+        var list = Cli.Run("rules", "list", "--format", "json", "--profile", profile);
+        Assert.True(list.ExitCode == 0, list.Stderr);
+        using var json = list.Json();
+        var ids = json.RootElement.EnumerateArray().Where(r => r.GetProperty("appliesTo").GetString() == appliesTo)
+            .Select(r => r.GetProperty("id").GetString()!).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(ids);
+        return ids;
+    }
+
+    /// <summary>The not-evaluated entries of a report whose resource id is <paramref name="resourceId"/>: rule id and reason.</summary>
+    internal static List<(string Rule, string Reason, string Type, string Name)> NotEvaluatedOn(JsonDocument json, string resourceId) =>
+        json.RootElement.GetProperty("notEvaluated").EnumerateArray()
+            .Where(f => f.GetProperty("resource").GetProperty("id").GetString() == resourceId)
+            .Select(f => (f.GetProperty("ruleId").GetString()!, f.GetProperty("reason").GetString()!,
+                f.GetProperty("resource").GetProperty("type").GetString()!, f.GetProperty("resource").GetProperty("name").GetString()!))
+            .OrderBy(f => f.Item1, StringComparer.Ordinal)
+            .ToList();
+
     [Fact]
     public void Scanning_the_test_driver_gives_the_same_findings_as_scanning_its_dumped_files()
     {
@@ -127,6 +148,28 @@ public class LiveScanTests
         Assert.Equal("failed", target.GetProperty("status").GetString());
         Assert.StartsWith("network:", target.GetProperty("reason").GetString());
         Assert.Contains("Connection refused", target.GetProperty("reason").GetString());
+
+        // Every rule over libvirt domains is not-evaluated for the target, none passed (issue 7: a failed login or
+        // timeout leaves the rules it would have fed not-evaluated).
+        var domainRules = RulesOver("libvirt-domain");
+        var notEvaluated = NotEvaluatedOn(json, "live:kvm-down");
+        Assert.Equal(domainRules, notEvaluated.Select(n => n.Rule));
+        Assert.All(notEvaluated, n => Assert.Equal(("target", "kvm-down"), (n.Type, n.Name)));
+        Assert.All(notEvaluated, n => Assert.StartsWith("not collected: network: 'list --all --name' failed:", n.Reason));
+        Assert.Equal(domainRules.Count, target.GetProperty("rulesNotEvaluated").GetInt32());
+        Assert.Equal(json.RootElement.GetProperty("notEvaluated").GetArrayLength(), json.RootElement.GetProperty("summary").GetProperty("notEvaluated").GetInt32());
+
+        // The table sums them up per target instead of listing 25 lines; not-evaluated alone never trips --fail-on
+        // (high rules are among them; only the medium collection finding fails).
+        using (var catalogue = Cli.Run("rules", "list", "--format", "json", "--profile", "stig-8").Json())
+        {
+            Assert.Contains(catalogue.RootElement.EnumerateArray(), r => r.GetProperty("appliesTo").GetString() == "libvirt-domain" && r.GetProperty("severity").GetString() == "high");
+        }
+
+        var table = Cli.Run("scan", "--targets", targets, "--format", "table", "--no-progress", "--fail-on", "high");
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains($"{domainRules.Count} checks ({domainRules.Count} rules, 1 resource) on target kvm-down: not collected: network:", table.Stdout.ReplaceLineEndings(" "));
+        Assert.DoesNotContain(domainRules[0] + " on kvm-down", table.Stdout);
     }
 
     [Fact]
@@ -155,6 +198,13 @@ public class LiveScanTests
             .Where(f => f.GetProperty("ruleId").GetString() == "collect.target-failed")
             .Select(f => f.GetProperty("resource").GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.True(json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32() > 0);
+
+        // A files target has no known kinds of content: its failure finding stands alone. The libvirt target that
+        // failed has its domain rules not-evaluated; the collected one none.
+        Assert.Empty(NotEvaluatedOn(json, "live:exports"));
+        Assert.Equal(RulesOver("libvirt-domain"), NotEvaluatedOn(json, "live:gone").Select(n => n.Rule));
+        Assert.DoesNotContain(json.RootElement.GetProperty("notEvaluated").EnumerateArray(),
+            f => f.GetProperty("resource").GetProperty("id").GetString()!.StartsWith("live:lab", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -255,6 +305,26 @@ public class LiveScanTests
             .Select(f => f.GetProperty("title").GetString()!.Split(' ')[0]).Order(StringComparer.Ordinal));
         var outcomes = Outcomes(json);
         Assert.Contains(outcomes, o => o.Contains(" web-vnc-open ", StringComparison.Ordinal));
-        Assert.DoesNotContain(outcomes, o => o.Contains(" legacy-vnc-weakpw ", StringComparison.Ordinal) || o.Contains(" db-spice-open ", StringComparison.Ordinal));
+
+        // The two domains that were not read have every libvirt-domain rule not-evaluated, named after them, and nothing else.
+        var domainRules = RulesOver("libvirt-domain");
+        foreach (var (domain, kind) in new[] { ("db-spice-open", "not-found"), ("legacy-vnc-weakpw", "timeout") })
+        {
+            Assert.All(outcomes.Where(o => o.Contains($" {domain} ", StringComparison.Ordinal)), o => Assert.EndsWith(" not-evaluated", o));
+            var notEvaluated = NotEvaluatedOn(json, $"live:lab/{domain}");
+            Assert.Equal(domainRules, notEvaluated.Select(n => n.Rule));
+            Assert.All(notEvaluated, n => Assert.Equal(("vm", domain), (n.Type, n.Name)));
+            Assert.All(notEvaluated, n => Assert.StartsWith($"not collected: {kind}:", n.Reason));
+        }
+
+        Assert.Equal(2 * domainRules.Count, target.GetProperty("rulesNotEvaluated").GetInt32());
+
+        // The other domains are evaluated exactly as when every domain is read.
+        var full = Cli.ScanJson("--targets", targets);
+        Assert.True(full.ExitCode == 0, full.Stderr);
+        using var fullJson = full.Json();
+        string[] others = [" app-vnc-locked ", " web-vnc-open "];
+        Assert.Equal(Outcomes(fullJson).Where(o => others.Any(d => o.Contains(d, StringComparison.Ordinal))),
+            outcomes.Where(o => others.Any(d => o.Contains(d, StringComparison.Ordinal))));
     }
 }

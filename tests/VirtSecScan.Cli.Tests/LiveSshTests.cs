@@ -164,4 +164,32 @@ public sealed class LiveSshTests : IDisposable
         Assert.Equal(0, json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
         Assert.DoesNotContain(File.ReadAllText(_clientKey).Split('\n')[1], result.Stdout);
     }
+
+    [Fact]
+    public void A_changed_host_key_leaves_every_rule_of_the_targets_platform_not_evaluated()
+    {
+        var otherFingerprint = Run("ssh-keygen", "-lf", _dir.File("other_ed25519.pub")).Split(' ')[1];
+        var esxi = SshTarget("esx-changed", otherFingerprint, _clientKey).Replace("platform: libvirt", "platform: esxi", StringComparison.Ordinal);
+        var result = Cli.ScanJson("--targets", _dir.Write("changed.yaml", "targets:\n" + SshTarget("kvm-changed", otherFingerprint, _clientKey) + esxi));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = result.Json();
+        var t = Targets(json);
+        Assert.StartsWith("authentication: host key", t["kvm-changed"].GetProperty("reason").GetString());
+        Assert.Equal(0, json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
+
+        var domainRules = LiveScanTests.RulesOver("libvirt-domain");
+        var kvm = LiveScanTests.NotEvaluatedOn(json, "live:kvm-changed");
+        Assert.Equal(domainRules, kvm.Select(n => n.Rule));
+        Assert.All(kvm, n => Assert.StartsWith("not collected: authentication: host key", n.Reason));
+
+        // ESXi over SSH: whether collection is implemented (a changed host key) or not yet (not supported), the
+        // host's rules are not-evaluated, never passed and never missing.
+        var esxiRules = LiveScanTests.RulesOver("esxi-host");
+        var esx = LiveScanTests.NotEvaluatedOn(json, "live:esx-changed");
+        Assert.Superset(esxiRules.ToHashSet(), esx.Select(n => n.Rule).ToHashSet());
+        Assert.Contains(esx, n => n.Rule == "esxi.patch.advisory-missing");
+        Assert.All(esx, n => Assert.Equal(("host", "esx-changed"), (n.Type, n.Name)));
+        Assert.All(esx, n => Assert.StartsWith("not collected: ", n.Reason));
+        Assert.Equal(esx.Count, t["esx-changed"].GetProperty("rulesNotEvaluated").GetInt32());
+    }
 }

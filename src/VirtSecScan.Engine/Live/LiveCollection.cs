@@ -9,13 +9,21 @@ using VirtSecScan.Engine.Scanning;
 namespace VirtSecScan.Engine.Live;
 
 /// <summary>How one resource of a target (a domain, the version output, a file) was collected.</summary>
-public sealed record ResourceStatus(string Name, string Status, string? Reason, long DurationMs);
+public sealed record ResourceStatus(string Name, string Status, string? Reason, long DurationMs)
+{
+    /// <summary>The rule scopes this resource feeds, when the collector knows them; null: <see cref="UncollectedRules.Table"/> decides.</summary>
+    public ImmutableArray<string>? Feeds { get; init; }
+}
 
 /// <summary>
 /// How one target was collected: <c>collected</c>, <c>partial</c> (some resources failed), <c>failed</c> or
 /// <c>not-supported</c>; the reason starts with its kind (network, timeout, permission, authentication, not-found, error).
 /// </summary>
-public sealed record TargetStatus(string Name, string Kind, string Status, string? Reason, long DurationMs, ImmutableArray<ResourceStatus> Resources);
+public sealed record TargetStatus(string Name, string Kind, string Status, string? Reason, long DurationMs, ImmutableArray<ResourceStatus> Resources)
+{
+    /// <summary>The rule scopes the whole target feeds, when the collector knows them; null: <see cref="UncollectedRules.Table"/> decides.</summary>
+    public ImmutableArray<string>? Feeds { get; init; }
+}
 
 /// <summary>One text a live target gave, after format detection and collection (or why it was skipped).</summary>
 public sealed record LiveCollected(string Display, CollectorResult? Output, string? SkipReason, Diagnostic? Problem);

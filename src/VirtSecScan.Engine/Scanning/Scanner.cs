@@ -150,7 +150,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         }
 
         progress?.Report(new ScanProgress("collect", files.Count, files.Count, null));
-        var live = CollectLive(collected, skipped, diagnostics, facts);
+        var live = CollectLive(collected, skipped, diagnostics, facts, rulesets, feed);
         if (files.Count > 0 && collected.Count == (site.Source is null ? 0 : 1))
         {
             diagnostics.Add(Diagnostic.Warning(options.Inputs[0], null, "no input file was in a known format"));
@@ -223,7 +223,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
     /// <summary>Collects the live targets of the targets file (if any) and merges what they gave like scanned files.</summary>
     private Live.LiveResult CollectLive(ImmutableArray<CollectedFile>.Builder collected, ImmutableArray<SkippedFile>.Builder skipped,
-        ImmutableArray<Diagnostic>.Builder diagnostics, List<object> facts)
+        ImmutableArray<Diagnostic>.Builder diagnostics, List<object> facts, ImmutableArray<LoadedRuleset> rulesets, AdvisoryFeed feed)
     {
         if (options.TargetsFile is null)
         {
@@ -261,7 +261,8 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             facts.AddRange(file.Output.Facts);
         }
 
-        return live;
+        // The rules a failed target or resource would have fed are not-evaluated, one by one (never passed).
+        return live with { Findings = live.Findings.AddRange(Live.UncollectedRules.Findings(targets.Targets, live.Targets, rulesets, feed, options.Profile)) };
     }
 
     /// <summary>A failing outcome that the site file documents as intended becomes passed-with-exception.</summary>
