@@ -87,7 +87,7 @@ public class LiveScanTests
         var expected = Outcomes(filesJson);
         Assert.Contains(expected, o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal) && o.EndsWith(" fail", StringComparison.Ordinal));
         Assert.Contains("libvirt.network.forward-route pacs-routed fail", expected);
-        Assert.Contains("libvirt.network.forward-route default pass", expected);
+        Assert.DoesNotContain("libvirt.network.forward-route default fail", expected);
         Assert.Equal(expected, Outcomes(liveJson));
         var viaFilesTarget = Cli.ScanJson("--targets", dir.Write("files.yaml", "targets:\n  - name: exports\n    kind: files\n    path: dump\n"));
         Assert.True(viaFilesTarget.ExitCode == 0, viaFilesTarget.Stderr);
@@ -139,7 +139,7 @@ public class LiveScanTests
         var domainOutcomes = Outcomes(plainJson).Where(o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(domainOutcomes);
 
-        foreach (var (wrapper, failedResource, reason, networkRules) in new[]
+        foreach (var (wrapper, failedResource, reason, defaultCollected) in new[]
                  {
                      (listFails, "networks", "error:", false),
                      (dumpFails, "net/pacs-routed", "not-found:", true),
@@ -172,7 +172,9 @@ public class LiveScanTests
             var outcomes = Outcomes(json);
             Assert.Equal(domainOutcomes, outcomes.Where(o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal)));
             Assert.DoesNotContain(outcomes, o => o.Contains(" pacs-routed ", StringComparison.Ordinal));
-            Assert.Equal(networkRules, outcomes.Any(o => o.StartsWith("libvirt.network.", StringComparison.Ordinal) && o.Contains(" default ", StringComparison.Ordinal)));
+            Assert.Equal(defaultCollected, json.RootElement.GetProperty("scan").GetProperty("collected").EnumerateArray()
+                .Any(c => c.GetProperty("file").GetString() == "libvirt://lab/net/default.xml" && c.GetProperty("format").GetString() == "libvirt-network-xml"));
+            Assert.Equal(defaultCollected ? "collected" : null, resources.TryGetValue("net/default", out var d) ? d.Item1 : null);
         }
     }
 

@@ -312,7 +312,7 @@ public static class LiveCollection
             return "network";
         }
 
-        if (Has("failed to get domain", "domain not found", "no domain with", "failed to parse xml document", "no such file", "not found"))
+        if (Has("failed to get domain", "domain not found", "failed to get network", "network not found", "no domain with", "failed to parse xml document", "no such file", "not found"))
         {
             return "not-found";
         }
