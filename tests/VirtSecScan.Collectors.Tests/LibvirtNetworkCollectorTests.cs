@@ -190,6 +190,22 @@ public sealed class LibvirtNetworkCollectorTests
     }
 
     [Fact]
+    public void DnsmasqOptionsAndMetadataAreHandled()
+    {
+        var file = new InputFile("ns.xml", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>\n  <name>ns</name>\n" +
+            "  <metadata><app:x xmlns:app='http://example.org/app'>free text</app:x></metadata>\n" +
+            "  <dnsmasq:options>\n    <dnsmasq:option value='dhcp-option=3'/>\n  </dnsmasq:options>\n</network>\n");
+
+        Assert.Equal(LibvirtNetworkCollector.FormatId, CollectorRegistry.Detect(file)?.Format);
+        var fact = Assert.IsType<ConfigFact>(Assert.Single(Networks.Collect(file, LibvirtNetworkCollector.FormatId).Facts));
+
+        Assert.Equal("dhcp-option=3", Value(fact, "dnsmasq:option[0]"));
+        Assert.Equal(5, Line(fact, "dnsmasq:option[0]"));
+        Assert.DoesNotContain(fact.Settings.Values, s => s.Value.Contains("free text", StringComparison.Ordinal));
+        Assert.Equal("isolated", Value(fact, "forward.mode.effective"));
+    }
+
+    [Fact]
     public void DetectionIsByContentAndDoesNotTakeOtherXml()
     {
         Assert.Null(Networks.Detect(new InputFile("default.xml", "<domain type='kvm'><name>default</name></domain>\n")));
