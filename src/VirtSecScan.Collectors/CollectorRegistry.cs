@@ -29,6 +29,7 @@ public static class CollectorRegistry
         new EtcVmwareConfigCollector(),
         new LibvirtDomainCollector(),
         new QemuConfCollector(),
+        new Libvirt.LibvirtNetworkCollector(),
         new ProxmoxCollector(),
         new HyperVCollector(),
         new OvfCollector(),

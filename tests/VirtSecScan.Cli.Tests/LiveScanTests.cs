@@ -89,6 +89,13 @@ public class LiveScanTests
         }
 
         dir.Write("dump/lab/version.txt", Virsh("-c", uri, "version"));
+        var networks = Virsh("-c", uri, "net-list", "--all", "--name").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(["default", "pacs-routed"], networks.Order(StringComparer.Ordinal));
+        foreach (var network in networks)
+        {
+            dir.Write($"dump/lab/net/{network}.xml", Virsh("-c", uri, "net-dumpxml", network));
+        }
+
         var targets = Targets(dir, $"  - name: lab\n    kind: libvirt\n    uri: {uri}\n");
 
         var live = Cli.ScanJson("--targets", targets);
@@ -100,6 +107,8 @@ public class LiveScanTests
 
         var expected = Outcomes(filesJson);
         Assert.Contains(expected, o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal) && o.EndsWith(" fail", StringComparison.Ordinal));
+        Assert.Contains("libvirt.network.forward-route pacs-routed fail", expected);
+        Assert.DoesNotContain("libvirt.network.forward-route default fail", expected);
         Assert.Equal(expected, Outcomes(liveJson));
         var viaFilesTarget = Cli.ScanJson("--targets", dir.Write("files.yaml", "targets:\n  - name: exports\n    kind: files\n    path: dump\n"));
         Assert.True(viaFilesTarget.ExitCode == 0, viaFilesTarget.Stderr);
@@ -108,7 +117,7 @@ public class LiveScanTests
             Assert.Equal(expected, Outcomes(filesTargetJson));
             var exports = Assert.Single(filesTargetJson.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray());
             Assert.Equal("collected", exports.GetProperty("status").GetString());
-            Assert.Equal(5, exports.GetProperty("resources").GetArrayLength());
+            Assert.Equal(7, exports.GetProperty("resources").GetArrayLength());
         }
 
         Assert.Equal(filesJson.RootElement.GetProperty("summary").GetProperty("passed").GetInt32(),
@@ -119,10 +128,75 @@ public class LiveScanTests
         Assert.Equal("libvirt", target.GetProperty("kind").GetString());
         Assert.Equal("collected", target.GetProperty("status").GetString());
         Assert.True(target.GetProperty("durationMs").GetInt64() >= 0);
-        Assert.Equal(["app-vnc-locked", "db-spice-open", "legacy-vnc-weakpw", "version", "web-vnc-open"],
+        Assert.Equal(["app-vnc-locked", "db-spice-open", "legacy-vnc-weakpw", "net/default", "net/pacs-routed", "version", "web-vnc-open"],
             target.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.Contains(liveJson.RootElement.GetProperty("scan").GetProperty("collected").EnumerateArray(),
             c => c.GetProperty("file").GetString() == "libvirt://lab/web-vnc-open.xml" && c.GetProperty("format").GetString() == "libvirt-domain-xml");
+        Assert.Contains(liveJson.RootElement.GetProperty("scan").GetProperty("collected").EnumerateArray(),
+            c => c.GetProperty("file").GetString() == "libvirt://lab/net/pacs-routed.xml" && c.GetProperty("format").GetString() == "libvirt-network-xml");
+    }
+
+    [Fact]
+    public void A_failing_net_list_or_net_dumpxml_is_a_failed_resource_and_the_domains_still_count()
+    {
+        RequireVirsh();
+        using var dir = new TempDir();
+        var listFails = dir.Write("virsh-no-net-list", "#!/bin/sh\ncase \"$*\" in\n" +
+            "  *net-list*) echo 'error: this function is not supported by the connection driver: virConnectNumOfNetworks' >&2; exit 1 ;;\n" +
+            "esac\nexec virsh \"$@\"\n");
+        var dumpFails = dir.Write("virsh-no-net-dumpxml", "#!/bin/sh\ncase \"$*\" in\n" +
+            "  *net-dumpxml*pacs-routed*) echo \"error: failed to get network 'pacs-routed'\" >&2; exit 1 ;;\n" +
+            "esac\nexec virsh \"$@\"\n");
+        foreach (var script in new[] { listFails, dumpFails })
+        {
+            using var chmod = Process.Start("chmod", ["755", script]);
+            chmod.WaitForExit();
+        }
+
+        var targets = Targets(dir, $"  - name: lab\n    kind: libvirt\n    uri: {Uri(Node)}\n");
+        var plain = Cli.ScanJson("--targets", targets);
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        using var plainJson = plain.Json();
+        var domainOutcomes = Outcomes(plainJson).Where(o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(domainOutcomes);
+
+        foreach (var (wrapper, failedResource, reason, defaultCollected) in new[]
+                 {
+                     (listFails, "networks", "error:", false),
+                     (dumpFails, "net/pacs-routed", "not-found:", true),
+                 })
+        {
+            Environment.SetEnvironmentVariable("VIRTSECSCAN_VIRSH", wrapper);
+            CliResult result;
+            try
+            {
+                result = Cli.ScanJson("--targets", targets);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("VIRTSECSCAN_VIRSH", null);
+            }
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var json = result.Json();
+            var target = Assert.Single(json.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray());
+            Assert.Equal("partial", target.GetProperty("status").GetString());
+            var resources = target.GetProperty("resources").EnumerateArray()
+                .ToDictionary(r => r.GetProperty("name").GetString()!, r => (r.GetProperty("status").GetString(), r.GetProperty("reason").GetString()));
+            Assert.Equal("failed", resources[failedResource].Item1);
+            Assert.StartsWith(reason, resources[failedResource].Item2);
+            Assert.Equal(1, resources.Values.Count(r => r.Item1 == "failed"));
+            Assert.Equal("collected", resources["web-vnc-open"].Item1);
+            var failedFinding = Assert.Single(json.RootElement.GetProperty("findings").EnumerateArray(),
+                f => f.GetProperty("ruleId").GetString() == "collect.resource-failed");
+            Assert.StartsWith(failedResource + " on target lab", failedFinding.GetProperty("title").GetString());
+            var outcomes = Outcomes(json);
+            Assert.Equal(domainOutcomes, outcomes.Where(o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal)));
+            Assert.DoesNotContain(outcomes, o => o.Contains(" pacs-routed ", StringComparison.Ordinal));
+            Assert.Equal(defaultCollected, json.RootElement.GetProperty("scan").GetProperty("collected").EnumerateArray()
+                .Any(c => c.GetProperty("file").GetString() == "libvirt://lab/net/default.xml" && c.GetProperty("format").GetString() == "libvirt-network-xml"));
+            Assert.Equal(defaultCollected ? "collected" : null, resources.TryGetValue("net/default", out var d) ? d.Item1 : null);
+        }
     }
 
     [Fact]

@@ -129,8 +129,11 @@ public sealed class LiveSshTests : IDisposable
         using var uri = viaUri.Json();
         var target = Targets(ssh)["lab"];
         Assert.True(target.GetProperty("status").GetString() == "collected", target.ToString());
-        Assert.Equal(5, target.GetProperty("resources").GetArrayLength());
+        Assert.Equal(7, target.GetProperty("resources").GetArrayLength());
         Assert.Contains(Outcomes(uri), o => o.StartsWith("libvirt.domain.", StringComparison.Ordinal));
+        Assert.Contains("libvirt.network.forward-route pacs-routed fail", Outcomes(ssh));
+        Assert.Contains(ssh.RootElement.GetProperty("scan").GetProperty("collected").EnumerateArray(),
+            c => c.GetProperty("file").GetString() == "ssh://lab/net/pacs-routed.xml" && c.GetProperty("format").GetString() == "libvirt-network-xml");
         Assert.Equal(Outcomes(uri), Outcomes(ssh));
         Assert.Equal(uri.RootElement.GetProperty("summary").GetProperty("passed").GetInt32(), ssh.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
     }

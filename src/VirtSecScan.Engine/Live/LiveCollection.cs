@@ -153,7 +153,56 @@ public static class LiveCollection
                 : new ResourceStatus(domain, "collected", null, step.ElapsedMilliseconds));
         }
 
+        CollectNetworks(
+            $"libvirt://{target.Name}/net/",
+            () => Virsh("net-list", "--all", "--name"),
+            network => Virsh("net-dumpxml", "--network", network),
+            network => null,
+            resources,
+            files);
         return Finish(target, clock, resources.ToImmutable(), files.ToImmutable());
+    }
+
+    /// <summary>
+    /// The virtual networks of a libvirt host: <c>net-list --all --name</c>, then <c>net-dumpxml</c> per network, each
+    /// a resource named <c>net/&lt;name&gt;</c> and an input named <c>&lt;prefix&gt;&lt;name&gt;.xml</c>. A failing
+    /// <c>net-list</c> is one failed resource (<c>networks</c>); the domains already collected still count.
+    /// <paramref name="refuse"/> gives the reason a network name is not used (null: the name is fine).
+    /// </summary>
+    internal static void CollectNetworks(string inputPrefix, Func<CommandResult> list, Func<string, CommandResult> dump, Func<string, string?> refuse,
+        ImmutableArray<ResourceStatus>.Builder resources, ImmutableArray<LiveCollected>.Builder files)
+    {
+        var step = Stopwatch.StartNew();
+        var names = list();
+        if (!names.Succeeded)
+        {
+            resources.Add(new ResourceStatus("networks", "failed", Reason(names, "net-list --all --name"), step.ElapsedMilliseconds));
+            return;
+        }
+
+        foreach (var network in names.StdOut.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            step.Restart();
+            var resource = "net/" + network;
+            if (refuse(network) is { } refused)
+            {
+                resources.Add(new ResourceStatus(resource, "failed", refused, 0));
+                continue;
+            }
+
+            var xml = dump(network);
+            if (!xml.Succeeded)
+            {
+                resources.Add(new ResourceStatus(resource, "failed", Reason(xml, "net-dumpxml"), step.ElapsedMilliseconds));
+                continue;
+            }
+
+            var collected = CollectText(new InputFile($"{inputPrefix}{network}.xml", xml.StdOut));
+            files.Add(collected);
+            resources.Add(collected.Output is null
+                ? new ResourceStatus(resource, "failed", $"error: {collected.SkipReason}", step.ElapsedMilliseconds)
+                : new ResourceStatus(resource, "collected", null, step.ElapsedMilliseconds));
+        }
     }
 
     private static TargetOutcome CollectFiles(TargetSpec target, Stopwatch clock)
@@ -271,7 +320,7 @@ public static class LiveCollection
             return "network";
         }
 
-        if (Has("failed to get domain", "domain not found", "no domain with", "failed to parse xml document", "no such file", "not found"))
+        if (Has("failed to get domain", "domain not found", "failed to get network", "network not found", "no domain with", "failed to parse xml document", "no such file", "not found"))
         {
             return "not-found";
         }

@@ -17,10 +17,10 @@ namespace VirtSecScan.Engine.Live;
 /// </summary>
 internal static partial class SshCollection
 {
-    /// <summary>The only commands ever run, per platform (<c>{0}</c> is a domain name from <c>virsh list</c>, quoted).</summary>
+    /// <summary>The only commands ever run, per platform (<c>{0}</c> is a domain or network name from <c>virsh list</c> / <c>net-list</c>, quoted).</summary>
     public static readonly ImmutableDictionary<string, ImmutableArray<string>> AllowList = new Dictionary<string, ImmutableArray<string>>
     {
-        ["libvirt"] = ["virsh list --all --name", "virsh version", "virsh dumpxml --security-info {0}"],
+        ["libvirt"] = ["virsh list --all --name", "virsh version", "virsh dumpxml --security-info {0}", "virsh net-list --all --name", "virsh net-dumpxml --network {0}"],
     }.ToImmutableDictionary();
 
     public static bool Supports(string platform) => AllowList.ContainsKey(platform);
@@ -149,6 +149,13 @@ internal static partial class SshCollection
                 : new ResourceStatus(domain, "collected", null, step.ElapsedMilliseconds));
         }
 
+        LiveCollection.CollectNetworks(
+            $"ssh://{target.Name}/net/",
+            () => run(templates[3]),
+            network => run(string.Format(System.Globalization.CultureInfo.InvariantCulture, templates[4], "'" + network + "'")),
+            network => SafeName().IsMatch(network) ? null : "error: the network name has characters the scanner does not pass to a remote shell",
+            resources,
+            files);
         var failed = resources.Count(r => r.Status == "failed");
         return (new TargetStatus(target.Name, target.Kind, failed == 0 ? "collected" : "partial",
             failed == 0 ? null : $"{failed} of {resources.Count} resources could not be collected", clock.ElapsedMilliseconds, resources.ToImmutable()), files.ToImmutable());

@@ -114,6 +114,7 @@ public static class FactTypes
         new("hyperv-vm", typeof(Core.Facts.ConfigFact), "hyperv-vm", "Hyper-V VM (Get-VM and related cmdlets as JSON)"),
         new("proxmox-snapshot", typeof(Core.Facts.ConfigFact), "proxmox-snapshot", "a snapshot section of a Proxmox VE VM configuration"),
         new("traffic-flow", typeof(Core.Facts.ConfigFact), "traffic-flow", "a conversation seen in a packet capture (pcap, pcapng)"),
+        new("libvirt-network", typeof(Core.Facts.ConfigFact), "libvirt-network", "libvirt virtual network XML (virsh net-dumpxml)"),
     ];
 
     public static IReadOnlyDictionary<string, FactType> ByName { get; } =
