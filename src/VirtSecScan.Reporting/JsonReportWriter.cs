@@ -494,6 +494,11 @@ public static class JsonReportWriter
             w.WriteString("status", t.Status);
             WriteNullable(w, "reason", t.Reason);
             w.WriteNumber("durationMs", t.DurationMs);
+            if (t.RoundTrips is { } roundTrips)
+            {
+                w.WriteNumber("roundTrips", roundTrips);
+            }
+
             w.WriteStartArray("resources");
             foreach (var r in t.Resources)
             {

@@ -15,7 +15,11 @@ public sealed record ResourceStatus(string Name, string Status, string? Reason, 
 /// How one target was collected: <c>collected</c>, <c>partial</c> (some resources failed), <c>failed</c> or
 /// <c>not-supported</c>; the reason starts with its kind (network, timeout, permission, authentication, not-found, error).
 /// </summary>
-public sealed record TargetStatus(string Name, string Kind, string Status, string? Reason, long DurationMs, ImmutableArray<ResourceStatus> Resources);
+public sealed record TargetStatus(string Name, string Kind, string Status, string? Reason, long DurationMs, ImmutableArray<ResourceStatus> Resources)
+{
+    /// <summary>Requests sent to the target's API (vSphere); null for kinds that run commands.</summary>
+    public int? RoundTrips { get; init; }
+}
 
 /// <summary>One text a live target gave, after format detection and collection (or why it was skipped).</summary>
 public sealed record LiveCollected(string Display, CollectorResult? Output, string? SkipReason, Diagnostic? Problem);
@@ -73,6 +77,7 @@ public static class LiveCollection
                 "libvirt" => CollectLibvirt(target, clock),
                 "files" => CollectFiles(target, clock),
                 "ssh" when SshCollection.Supports(target.Platform!) => Ssh(target, clock),
+                "vsphere" => Vsphere(target, clock),
                 _ => new TargetOutcome(
                     new TargetStatus(target.Name, target.Kind, "not-supported",
                         target.Kind == "ssh"
@@ -86,6 +91,12 @@ public static class LiveCollection
             // A bug in the live step must not end the scan; the type only, never a message that could hold input.
             return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", $"error: internal {ex.GetType().Name}", clock.ElapsedMilliseconds, []), []);
         }
+    }
+
+    private static TargetOutcome Vsphere(TargetSpec target, Stopwatch clock)
+    {
+        var (status, files) = VsphereCollection.Collect(target, clock);
+        return new TargetOutcome(status, files);
     }
 
     private static TargetOutcome Ssh(TargetSpec target, Stopwatch clock)

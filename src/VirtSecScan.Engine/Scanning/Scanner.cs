@@ -482,7 +482,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         {
             case VmConfig vm:
                 var vmSite = site.Resolve("vm", vm.Resource.Name);
-                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host ?? HostDefaults.HostFromPath(vm.Resource.Source) } };
+                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host ?? vm.Resource.Host ?? HostDefaults.HostFromPath(vm.Resource.Source) } };
             case HypervisorBuild host:
                 var hostSite = site.Resolve("host", host.Resource.Name);
                 var enriched = host with { Resource = host.Resource with { Zone = hostSite.ZoneId } };
