@@ -119,7 +119,8 @@ public sealed class VsphereSoapCollector : ICollector
                 }
             }
 
-            var missing = content.Elements().Where(c => c.Name.LocalName == "missingSet").ToList();
+            // InvalidProperty: the server's API version has no such property (a newer option); its keys stay absent.
+            var missing = content.Elements().Where(c => c.Name.LocalName == "missingSet" && FaultName(c) != "InvalidProperty").ToList();
             if (missing.Count > 0)
             {
                 var what = string.Join(", ", missing.Select(m => $"{Child(m, "path")} ({FaultName(m)})"));

@@ -289,10 +289,22 @@ internal static class VsphereCollection
                         .FirstOrDefault(p => p.Elements().Any(c => c.Name.LocalName == "name" && c.Value == "name"))?
                         .Elements().FirstOrDefault(c => c.Name.LocalName == "val")?.Value.Trim()
                         ?? o.Elements().First(e => e.Name.LocalName == "obj").Value.Trim();
-                    var missing = o.Elements().Where(e => e.Name.LocalName == "missingSet")
+                    var missing = o.Elements().Where(e => e.Name.LocalName == "missingSet" && !e.Descendants().Any(d => d.Value.Length > 0 && d.Attributes().Any(a => a.Value.EndsWith("InvalidProperty", StringComparison.Ordinal))))
                         .Select(m => m.Elements().FirstOrDefault(c => c.Name.LocalName == "path")?.Value.Trim()).ToList();
+                    var hasConfig = type != "VirtualMachine" || o.Elements().Any(e => e.Name.LocalName == "propSet" && e.Elements().Any(c => c.Name.LocalName == "name" && c.Value == "config.hardware.device"));
                     objects.Add((type == "HostSystem" ? "host" : "vm", name,
-                        missing.Count == 0 ? null : $"permission: the server did not return {string.Join(", ", missing)}"));
+                        missing.Count > 0 ? $"permission: the server did not return {string.Join(", ", missing)}"
+                        : hasConfig ? null : "error: the VM has no configuration (inaccessible or orphaned)"));
+                }
+            }
+
+            // A secret option value (a VNC password in extraConfig ...) is judged by presence only; never keep it.
+            foreach (var option in returnval.Descendants().Where(e => e.Name.LocalName is "OptionValue" or "BaseOptionValue"))
+            {
+                var key = option.Elements().FirstOrDefault(c => c.Name.LocalName == "key")?.Value;
+                if (key is not null && Core.SecretKeys.IsSecret(key) && option.Elements().FirstOrDefault(c => c.Name.LocalName == "value") is { Value.Length: > 0 } value)
+                {
+                    value.Value = "(redacted)";
                 }
             }
 

@@ -31,6 +31,8 @@ public sealed record ScanOptions
     public string? EpssFile { get; init; }
     /// <summary>A targets file (YAML): live targets (libvirt URIs, folders ...) collected before the rules run.</summary>
     public string? TargetsFile { get; init; }
+    /// <summary>A folder to write what live targets gave (outputs, API responses; secrets redacted), for evidence and offline re-scans.</summary>
+    public string? SaveCollected { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -242,6 +244,11 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("collect-targets", 0, targets.Targets.Length, null));
         var live = Live.LiveCollection.Collect(targets, options.Profile);
+        if (options.SaveCollected is not null)
+        {
+            diagnostics.AddRange(Live.LiveCollection.Save(live, options.SaveCollected));
+        }
+
         progress?.Report(new ScanProgress("collect-targets", targets.Targets.Length, targets.Targets.Length, null));
         foreach (var file in live.Files)
         {
