@@ -216,4 +216,22 @@ public class LiveVsphereTests
         Assert.Contains("ConnectionRefused", target.GetProperty("reason").GetString());
         Assert.Single(Findings(json, "collect.target-failed"));
     }
+
+    [Fact]
+    public void A_vm_read_from_the_api_gets_the_same_vm_findings_as_its_vmx_file()
+    {
+        using var dir = new TempDir();
+        var api = dir.Write("api/retrieve-properties.xml", File.ReadAllText(RepoPaths.Fixture("collectors", "vsphere", "retrieve-properties.xml")));
+        var vmx = dir.Write("vmx/pacs-viewer-01.vmx", File.ReadAllText(RepoPaths.Fixture("collectors", "vsphere", "pacs-viewer-01.vmx")));
+        var fromApi = Cli.ScanJson(Path.GetDirectoryName(api)!);
+        var fromVmx = Cli.ScanJson(Path.GetDirectoryName(vmx)!);
+        Assert.True(fromApi.ExitCode is 0 or 2, fromApi.Stderr);
+        Assert.True(fromVmx.ExitCode is 0 or 2, fromVmx.Stderr);
+        using var apiJson = fromApi.Json();
+        using var vmxJson = fromVmx.Json();
+        List<string> VmOutcomes(JsonDocument json) => Outcomes(json).Where(o => o.StartsWith("vmware.vm.", StringComparison.Ordinal) && o.Contains(" pacs-viewer-01 ", StringComparison.Ordinal)).ToList();
+        var expected = VmOutcomes(vmxJson);
+        Assert.Contains(expected, o => o.EndsWith(" fail", StringComparison.Ordinal));
+        Assert.Equal(expected, VmOutcomes(apiJson));
+    }
 }
