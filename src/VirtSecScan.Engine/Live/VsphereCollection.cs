@@ -243,7 +243,7 @@ internal static class VsphereCollection
         }
 
         /// <summary>RetrievePropertiesEx over the container view, then ContinueRetrievePropertiesEx until the last page.</summary>
-        private List<string> Retrieve(string propertyCollector, string view, Version apiVersion)
+        private List<XElement> Retrieve(string propertyCollector, string view, Version apiVersion)
         {
             string PropSet(string type) =>
                 $"<propSet><type>{type}</type><all>false</all>"
@@ -256,13 +256,14 @@ internal static class VsphereCollection
                        + $"<objectSet><obj type=\"ContainerView\">{Esc(view)}</obj><skip>true</skip>"
                        + "<selectSet xsi:type=\"TraversalSpec\"><name>view</name><type>ContainerView</type><path>view</path><skip>false</skip></selectSet>"
                        + "</objectSet></specSet>";
-            var pages = new List<string>();
+            var pages = new List<XElement>();
             var response = Call("RetrievePropertiesEx",
                 $"<RetrievePropertiesEx xmlns=\"urn:vim25\"><_this type=\"PropertyCollector\">{Esc(propertyCollector)}</_this>{spec}<options><maxObjects>500</maxObjects></options></RetrievePropertiesEx>");
             while (true)
             {
-                pages.Add(response);
-                var token = Body(response).Descendants().FirstOrDefault(e => e.Name.LocalName == "token")?.Value.Trim();
+                var body = Body(response);
+                pages.Add(body);
+                var token = body.Descendants().FirstOrDefault(e => e.Name.LocalName == "token")?.Value.Trim();
                 if (string.IsNullOrEmpty(token))
                 {
                     return pages;
@@ -274,14 +275,14 @@ internal static class VsphereCollection
         }
 
         /// <summary>All pages' objects in one RetrievePropertiesExResponse (as if the server had sent one page), indented for readable line numbers.</summary>
-        private static (string Text, List<(string Kind, string Name, string? Problem)> Objects) Merge(List<string> pages)
+        private static (string Text, List<(string Kind, string Name, string? Problem)> Objects) Merge(List<XElement> pages)
         {
             XNamespace vim = "urn:vim25";
             var returnval = new XElement(vim + "returnval");
             var objects = new List<(string, string, string?)>();
             foreach (var page in pages)
             {
-                foreach (var o in Body(page).Descendants().Where(e => e.Name.LocalName == "objects"))
+                foreach (var o in page.Descendants().Where(e => e.Name.LocalName == "objects").ToList())
                 {
                     returnval.Add(o);
                     var type = (string?)o.Elements().First(e => e.Name.LocalName == "obj").Attribute("type") ?? "";
