@@ -14,6 +14,7 @@ public static class CollectorRegistry
     public static IReadOnlyList<ICollector> All { get; } =
     [
         new VmxCollector(),
+        new VsphereSoapCollector(),
         new EsxiVersionCollector(),
         new Vmware.EsxiProfileCollector(),
         new Vmware.VcenterVersionCollector(),

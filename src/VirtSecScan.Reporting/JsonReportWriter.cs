@@ -495,6 +495,11 @@ public static class JsonReportWriter
             WriteNullable(w, "reason", t.Reason);
             w.WriteNumber("durationMs", t.DurationMs);
             w.WriteNumber("rulesNotEvaluated", report.NotEvaluated.Count(f => VirtSecScan.Engine.Live.UncollectedRules.TargetOf(f) == t.Name));
+            if (t.RoundTrips is { } roundTrips)
+            {
+                w.WriteNumber("roundTrips", roundTrips);
+            }
+
             w.WriteStartArray("resources");
             foreach (var r in t.Resources)
             {

@@ -29,6 +29,8 @@ public sealed record ScanArguments
     public string? Epss { get; init; }
     /// <summary>A targets file (live collection); may be given instead of or with PATHs.</summary>
     public string? Targets { get; init; }
+    /// <summary>A folder for what the live targets gave (see <c>--save-collected</c>).</summary>
+    public string? SaveCollected { get; init; }
 }
 
 /// <summary><c>virtsecscan scan</c>: runs a scan and writes the chosen reports.</summary>
@@ -86,6 +88,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             WaiversFile = args.Waivers,
             EpssFile = args.Epss,
             TargetsFile = args.Targets,
+            SaveCollected = args.SaveCollected,
         };
 
         ScanReport report;

@@ -21,12 +21,13 @@ public sealed class ScanOptionSet
     private readonly Option<bool> _save = new("--save") { Description = "Save the scan in the history database" };
     private readonly Option<string?> _epss = new("--epss") { Description = "EPSS scores (CSV: cve,epss,percentile) to rank findings by; default: epss.csv in the feed folder", HelpName = "FILE" };
     private readonly Option<string?> _targets = new("--targets") { Description = "Targets file (YAML): live libvirt URIs and folders to collect (credentials only from environment variables or files)", HelpName = "FILE" };
+    private readonly Option<string?> _saveCollected = new("--save-collected") { Description = "Write what the live targets gave (command outputs, API responses; secrets redacted) under DIR/<target>/, to keep as evidence or scan again offline", HelpName = "DIR" };
     private readonly Option<string?> _db = new("--db") { Description = "History database (default: virtsecscan/history.db in the user's data folder)", HelpName = "FILE" };
 
     public ScanOptionSet(Command command)
     {
         command.Arguments.Add(_paths);
-        foreach (var option in new Option[] { _site, _profile, _format, _output, _severity, _failOn, _noProgress, _forceProgress, _logLevel, _logFile, _waivers, _save, _db, _epss, _targets })
+        foreach (var option in new Option[] { _site, _profile, _format, _output, _severity, _failOn, _noProgress, _forceProgress, _logLevel, _logFile, _waivers, _save, _db, _epss, _targets, _saveCollected })
         {
             command.Options.Add(option);
         }
@@ -50,5 +51,6 @@ public sealed class ScanOptionSet
         Database = parse.GetValue(_db),
         Epss = parse.GetValue(_epss),
         Targets = parse.GetValue(_targets),
+        SaveCollected = parse.GetValue(_saveCollected),
     };
 }

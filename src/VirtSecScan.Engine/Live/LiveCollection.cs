@@ -23,10 +23,17 @@ public sealed record TargetStatus(string Name, string Kind, string Status, strin
 {
     /// <summary>The rule scopes the whole target feeds, when the collector knows them; null: <see cref="UncollectedRules.Table"/> decides.</summary>
     public ImmutableArray<string>? Feeds { get; init; }
+
+    /// <summary>Requests sent to the target's API (vSphere); null for kinds that run commands.</summary>
+    public int? RoundTrips { get; init; }
 }
 
 /// <summary>One text a live target gave, after format detection and collection (or why it was skipped).</summary>
-public sealed record LiveCollected(string Display, CollectorResult? Output, string? SkipReason, Diagnostic? Problem);
+public sealed record LiveCollected(string Display, CollectorResult? Output, string? SkipReason, Diagnostic? Problem)
+{
+    /// <summary>The text as the target gave it (live inputs only), kept for <see cref="LiveCollection.Save"/>.</summary>
+    public InputFile? Input { get; init; }
+}
 
 /// <summary>Everything the live step produced: target statuses, collected texts and the findings about collection itself.</summary>
 public sealed record LiveResult(ImmutableArray<TargetStatus> Targets, ImmutableArray<LiveCollected> Files, ImmutableArray<Finding> Findings)
@@ -40,7 +47,7 @@ public sealed record LiveResult(ImmutableArray<TargetStatus> Targets, ImmutableA
 /// live scan and a scan of the equivalent files give the same findings. A target or resource that could not be
 /// collected is a failing finding of its own, never a silent gap.
 /// </summary>
-public static class LiveCollection
+public static partial class LiveCollection
 {
     public const string TargetFailedRule = "collect.target-failed";
     public const string ResourceFailedRule = "collect.resource-failed";
@@ -81,6 +88,7 @@ public static class LiveCollection
                 "libvirt" => CollectLibvirt(target, clock),
                 "files" => CollectFiles(target, clock),
                 "ssh" when SshCollection.Supports(target.Platform!) => Ssh(target, clock),
+                "vsphere" => Vsphere(target, clock),
                 _ => new TargetOutcome(
                     new TargetStatus(target.Name, target.Kind, "not-supported",
                         target.Kind == "ssh"
@@ -94,6 +102,12 @@ public static class LiveCollection
             // A bug in the live step must not end the scan; the type only, never a message that could hold input.
             return new TargetOutcome(new TargetStatus(target.Name, target.Kind, "failed", $"error: internal {ex.GetType().Name}", clock.ElapsedMilliseconds, []), []);
         }
+    }
+
+    private static TargetOutcome Vsphere(TargetSpec target, Stopwatch clock)
+    {
+        var (status, files) = VsphereCollection.Collect(target, clock);
+        return new TargetOutcome(status, files);
     }
 
     private static TargetOutcome Ssh(TargetSpec target, Stopwatch clock)
@@ -255,19 +269,67 @@ public static class LiveCollection
         var detected = CollectorRegistry.Detect(file);
         if (detected is null)
         {
-            return new LiveCollected(file.DisplayPath, null, "unknown format", null);
+            return new LiveCollected(file.DisplayPath, null, "unknown format", null) { Input = file };
         }
 
         var (collector, format) = detected.Value;
         try
         {
-            return new LiveCollected(file.DisplayPath, collector.Collect(file, format), null, null);
+            return new LiveCollected(file.DisplayPath, collector.Collect(file, format), null, null) { Input = file };
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             return new LiveCollected(file.DisplayPath, new CollectorResult(format, [], [Diagnostic.Error(file.DisplayPath, null, $"{collector.GetType().Name} failed: {ex.GetType().Name}")]), null, null);
         }
     }
+
+    /// <summary>
+    /// Writes every text a live target gave to <paramref name="directory"/>/&lt;target&gt;/&lt;name&gt; (the input's name
+    /// without its <c>scheme://</c>), readable by the owner only. Non-empty password attributes are replaced by
+    /// <c>(redacted)</c> first: the collectors only judge whether a password is set, so a scan of the saved folder gives
+    /// the same findings. Texts a <c>files</c> target read are files already and are not copied. Problems are warnings.
+    /// </summary>
+    public static IEnumerable<Diagnostic> Save(LiveResult live, string directory)
+    {
+        var problems = new List<Diagnostic>();
+        foreach (var input in live.Files.Select(f => f.Input).OfType<InputFile>())
+        {
+            var scheme = input.DisplayPath.IndexOf("://", StringComparison.Ordinal);
+            if (scheme < 0)
+            {
+                continue;
+            }
+
+            var parts = input.DisplayPath[(scheme + 3)..].Split('/', StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => SafeSegment().Replace(p, "_")).Where(p => p is not ("." or "..")).ToArray();
+            var path = Path.Combine([directory, .. parts]);
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                using var stream = new FileStream(path, options);
+                using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
+                writer.Write(PasswordAttribute().Replace(input.Text, m => $"{m.Groups["name"].Value}={m.Groups["q"].Value}(redacted){m.Groups["q"].Value}"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                problems.Add(Diagnostic.Warning(path, null, $"could not save what {input.DisplayPath} gave ({ex.GetType().Name})"));
+            }
+        }
+
+        return problems;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[^A-Za-z0-9._+:@-]")]
+    private static partial System.Text.RegularExpressions.Regex SafeSegment();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?<name>passwd|password)\s*=\s*(?<q>['""])[^'""]+\k<q>", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex PasswordAttribute();
 
     /// <summary>
     /// The reason a command failed: its kind (network, timeout, permission, authentication, not-found, error) and

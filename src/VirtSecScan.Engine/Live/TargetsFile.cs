@@ -189,8 +189,23 @@ public static partial class TargetsFileLoader
             UsernameEnv = y.RequiredString(map, "usernameEnv", what),
             PasswordEnv = passwordEnv,
             PasswordFile = passwordFile is null ? null : Resolve(baseDirectory, passwordFile),
-            Thumbprint = y.OptionalString(map, "thumbprint", what),
+            Thumbprint = Thumbprint(y, map, what),
         };
+    }
+
+    /// <summary>A certificate thumbprint: SHA-256 (64 hex digits) or SHA-1 (40), with or without colons.</summary>
+    private static string? Thumbprint(YamlReader y, YamlMappingNode map, string what)
+    {
+        var text = y.OptionalString(map, "thumbprint", what);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var hex = new string(text.Where(c => c != ':' && c != ' ').ToArray());
+        return hex.All(Uri.IsHexDigit) && hex.Length is 40 or 64
+            ? text
+            : throw y.Error(YamlReader.Child(map, "thumbprint")!, $"{what}: thumbprint must be the certificate's SHA-256 (64 hex digits) or SHA-1 (40) fingerprint, colons allowed");
     }
 
     private static TimeSpan Seconds(YamlReader y, YamlMappingNode map, string key, string what, int fallback)

@@ -87,9 +87,9 @@ public static class UncollectedRules
             Resources(("version", [Patch(Products.ProxmoxVe)])),
             [ProxmoxVm, ProxmoxSnapshot]),
         new("vsphere", null,
-            [VmwareVm, EsxiHost, Patch(Products.Esxi)],
-            Resources(),
-            [VmwareVm]),
+            [VmwareVm, EsxiHost, Patch(Products.Esxi), Patch(Products.Vcenter)],
+            Resources(("about", [Patch(Products.Vcenter)]), ("inventory", [VmwareVm, EsxiHost, Patch(Products.Esxi)])),
+            [VmwareVm]), // host/<name> resources set their own Feeds (esxi-host, patch:esxi)
         new("files", null, [], Resources(), []),
     ];
 

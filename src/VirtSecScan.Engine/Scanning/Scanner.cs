@@ -31,6 +31,8 @@ public sealed record ScanOptions
     public string? EpssFile { get; init; }
     /// <summary>A targets file (YAML): live targets (libvirt URIs, folders ...) collected before the rules run.</summary>
     public string? TargetsFile { get; init; }
+    /// <summary>A folder to write what live targets gave (outputs, API responses; secrets redacted), for evidence and offline re-scans.</summary>
+    public string? SaveCollected { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -242,6 +244,11 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
 
         progress?.Report(new ScanProgress("collect-targets", 0, targets.Targets.Length, null));
         var live = Live.LiveCollection.Collect(targets, options.Profile);
+        if (options.SaveCollected is not null)
+        {
+            diagnostics.AddRange(Live.LiveCollection.Save(live, options.SaveCollected));
+        }
+
         progress?.Report(new ScanProgress("collect-targets", targets.Targets.Length, targets.Targets.Length, null));
         foreach (var file in live.Files)
         {
@@ -483,7 +490,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         {
             case VmConfig vm:
                 var vmSite = site.Resolve("vm", vm.Resource.Name);
-                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host ?? HostDefaults.HostFromPath(vm.Resource.Source) } };
+                return vm with { Resource = vm.Resource with { Zone = vmSite.ZoneId, Host = vmSite.Host ?? vm.Resource.Host ?? HostDefaults.HostFromPath(vm.Resource.Source) } };
             case HypervisorBuild host:
                 var hostSite = site.Resolve("host", host.Resource.Name);
                 var enriched = host with { Resource = host.Resource with { Zone = hostSite.ZoneId } };
