@@ -282,20 +282,19 @@ public class LiveScanTests
     }
 
     [Fact]
-    public void Unsupported_kinds_are_not_evaluated_findings_never_skipped()
+    public void A_vsphere_target_without_its_credentials_fails_and_feeds_no_pass()
     {
         using var dir = new TempDir();
         var targets = Targets(dir,
-            "  - name: vc\n    kind: vsphere\n    url: https://127.0.0.1:1/sdk\n    usernameEnv: VSS_TEST_USER\n    passwordEnv: VSS_TEST_PASS\n" +
-            "  - name: esx\n    kind: ssh\n    host: 127.0.0.1\n    user: audit\n    keyFile: key\n    hostKeyFingerprint: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n    platform: esxi\n");
+            "  - name: vc\n    kind: vsphere\n    url: https://127.0.0.1:1/sdk\n    usernameEnv: VSS_TEST_USER_UNSET\n    passwordEnv: VSS_TEST_PASS_UNSET\n");
         var result = Cli.ScanJson("--targets", targets);
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = result.Json();
-        Assert.Equal(["esx", "vc"], json.RootElement.GetProperty("notEvaluated").EnumerateArray()
-            .Where(f => f.GetProperty("ruleId").GetString() == "collect.target-not-supported")
-            .Select(f => f.GetProperty("resource").GetProperty("name").GetString()).Order(StringComparer.Ordinal));
-        Assert.All(json.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray(),
-            t => Assert.Equal("not-supported", t.GetProperty("status").GetString()));
+        var target = Assert.Single(json.RootElement.GetProperty("scan").GetProperty("targets").EnumerateArray());
+        Assert.Equal("failed", target.GetProperty("status").GetString());
+        Assert.Equal("authentication: the environment variable VSS_TEST_USER_UNSET (the user name) is not set", target.GetProperty("reason").GetString());
+        Assert.Single(json.RootElement.GetProperty("findings").EnumerateArray(), f => f.GetProperty("ruleId").GetString() == "collect.target-failed");
+        Assert.Contains(json.RootElement.GetProperty("notEvaluated").EnumerateArray(), f => f.GetProperty("ruleId").GetString()!.StartsWith("vmware.vm.", StringComparison.Ordinal));
         Assert.Equal(0, json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
     }
 
