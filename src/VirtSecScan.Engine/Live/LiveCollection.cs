@@ -183,6 +183,9 @@ public static partial class LiveCollection
     /// <c>net-list</c> is one failed resource (<c>networks</c>); the domains already collected still count.
     /// <paramref name="refuse"/> gives the reason a network name is not used (null: the name is fine).
     /// </summary>
+    /// <summary>What a libvirt network (or the network list) feeds when it could not be read: the network rules only.</summary>
+    private static readonly ImmutableArray<string> NetworkFeeds = [UncollectedRules.LibvirtNetwork];
+
     internal static void CollectNetworks(string inputPrefix, Func<CommandResult> list, Func<string, CommandResult> dump, Func<string, string?> refuse,
         ImmutableArray<ResourceStatus>.Builder resources, ImmutableArray<LiveCollected>.Builder files)
     {
@@ -190,7 +193,7 @@ public static partial class LiveCollection
         var names = list();
         if (!names.Succeeded)
         {
-            resources.Add(new ResourceStatus("networks", "failed", Reason(names, "net-list --all --name"), step.ElapsedMilliseconds));
+            resources.Add(new ResourceStatus("networks", "failed", Reason(names, "net-list --all --name"), step.ElapsedMilliseconds) { Feeds = NetworkFeeds });
             return;
         }
 
@@ -200,21 +203,21 @@ public static partial class LiveCollection
             var resource = "net/" + network;
             if (refuse(network) is { } refused)
             {
-                resources.Add(new ResourceStatus(resource, "failed", refused, 0));
+                resources.Add(new ResourceStatus(resource, "failed", refused, 0) { Feeds = NetworkFeeds });
                 continue;
             }
 
             var xml = dump(network);
             if (!xml.Succeeded)
             {
-                resources.Add(new ResourceStatus(resource, "failed", Reason(xml, "net-dumpxml"), step.ElapsedMilliseconds));
+                resources.Add(new ResourceStatus(resource, "failed", Reason(xml, "net-dumpxml"), step.ElapsedMilliseconds) { Feeds = NetworkFeeds });
                 continue;
             }
 
             var collected = CollectText(new InputFile($"{inputPrefix}{network}.xml", xml.StdOut));
             files.Add(collected);
             resources.Add(collected.Output is null
-                ? new ResourceStatus(resource, "failed", $"error: {collected.SkipReason}", step.ElapsedMilliseconds)
+                ? new ResourceStatus(resource, "failed", $"error: {collected.SkipReason}", step.ElapsedMilliseconds) { Feeds = NetworkFeeds }
                 : new ResourceStatus(resource, "collected", null, step.ElapsedMilliseconds));
         }
     }

@@ -51,6 +51,7 @@ public static class UncollectedRules
 
     public const string LibvirtDomain = "libvirt-domain";
     public const string LibvirtHost = "libvirt-host";
+    public const string LibvirtNetwork = "libvirt-network";
     public const string VmwareVm = "vm";
     public const string EsxiHost = "esxi-host";
     public const string ProxmoxVm = "proxmox-vm";
@@ -71,11 +72,11 @@ public static class UncollectedRules
     public static ImmutableArray<TargetFeeds> Table { get; } =
     [
         new("libvirt", null,
-            [LibvirtDomain, Patch(Products.Libvirt), DriverPatch],
+            [LibvirtDomain, LibvirtNetwork, Patch(Products.Libvirt), DriverPatch],
             Resources(("version", [Patch(Products.Libvirt), DriverPatch])),
             [LibvirtDomain]),
         new("ssh", "libvirt",
-            [LibvirtDomain, Patch(Products.Libvirt), DriverPatch],
+            [LibvirtDomain, LibvirtNetwork, Patch(Products.Libvirt), DriverPatch],
             Resources(("version", [Patch(Products.Libvirt), DriverPatch])),
             [LibvirtDomain]),
         new("ssh", "esxi",

@@ -35,7 +35,7 @@ public class TargetsFileTests
                 url: https://vc.example.test/sdk
                 usernameEnv: VC_USER
                 passwordEnv: VC_PASS
-                thumbprint: AA:BB
+                thumbprint: "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"
             """);
         Assert.Equal(2, t.MaxParallel);
         Assert.Equal(["libvirt", "ssh", "files", "vsphere"], t.Targets.Select(x => x.Kind));
@@ -54,6 +54,7 @@ public class TargetsFileTests
     [InlineData("targets:\n  - name: a\n    kind: libvirt\n", 2, "missing required key 'uri'")]
     [InlineData("targets:\n  - name: a\n    kind: files\n    path: x\n  - name: A\n    kind: files\n    path: y\n", 5, "defined twice")]
     [InlineData("targets:\n  - name: s\n    kind: ssh\n    host: h\n    user: u\n    keyFile: k\n    hostKeyFingerprint: MD5:aa\n    platform: esxi\n", 7, "hostKeyFingerprint must be")]
+    [InlineData("targets:\n  - name: v\n    kind: vsphere\n    url: https://vc/sdk\n    usernameEnv: U\n    passwordEnv: P\n    thumbprint: AA:BB\n", 7, "thumbprint must be")]
     [InlineData("targets:\n  - name: s\n    kind: ssh\n    host: h\n    user: u\n    keyFile: k\n    hostKeyFingerprint: " + Fingerprint + "\n    platform: hyperv\n", 8, "unknown platform")]
     [InlineData("targets:\n  - name: s\n    kind: ssh\n    host: h\n    port: 70000\n    user: u\n    keyFile: k\n    hostKeyFingerprint: " + Fingerprint + "\n    platform: esxi\n", 2, "port 70000")]
     [InlineData("targets:\n  - name: v\n    kind: vsphere\n    url: https://vc/sdk\n    usernameEnv: U\n", 2, "passwordEnv")]
