@@ -62,6 +62,20 @@ internal static partial class RemoteCommands
         return (new ResourceStatus(command.Slug, "collected", used == command ? null : $"collected with '{used.Command}'", step.ElapsedMilliseconds), collected);
     }
 
+    /// <summary>
+    /// Commands run at once on one SSH connection (each on its own channel; OpenSSH allows 10 sessions per
+    /// connection by default). Enough to hide the per-command start-up time of esxcli, few enough not to load the host.
+    /// </summary>
+    public const int ChannelsAtOnce = 4;
+
+    /// <summary>Runs the commands, up to <see cref="ChannelsAtOnce"/> at a time, and returns the results in the commands' order.</summary>
+    public static List<(ResourceStatus Status, LiveCollected? File)> RunAll(IReadOnlyList<RemoteCommand> commands, Func<string, CommandResult> run, Func<string, string> path)
+    {
+        var results = new (ResourceStatus Status, LiveCollected? File)[commands.Count];
+        Parallel.For(0, commands.Count, new ParallelOptions { MaxDegreeOfParallelism = ChannelsAtOnce }, i => results[i] = RunOne(commands[i], run, path));
+        return [.. results];
+    }
+
     /// <summary>The names in keys <c>PREFIX[NAME].…</c> of the collected configuration facts, distinct, in ordinal order.</summary>
     public static List<string> ItemNames(LiveCollected? file, string prefix)
     {

@@ -68,9 +68,8 @@ internal static class SshEsxi
         var resources = ImmutableArray.CreateBuilder<ResourceStatus>();
         var files = ImmutableArray.CreateBuilder<LiveCollected>();
         var bySlug = new Dictionary<string, LiveCollected>(StringComparer.Ordinal);
-        foreach (var command in Commands)
+        foreach (var ((status, file), command) in RemoteCommands.RunAll(Commands, run, Path).Zip(Commands))
         {
-            var (status, file) = RemoteCommands.RunOne(command, run, Path);
             resources.Add(status);
             if (file is not null)
             {
@@ -82,6 +81,7 @@ internal static class SshEsxi
         // The security policy of each vSwitch and port group the lists name (names checked, then quoted).
         var items = RemoteCommands.ItemNames(bySlug.GetValueOrDefault(VswitchList), "vswitch").Select(n => (Name: n, Template: VswitchPolicy, Slug: "esxcli-network-vswitch-standard-policy-security-get-"))
             .Concat(RemoteCommands.ItemNames(bySlug.GetValueOrDefault(PortgroupList), "portgroup").Select(n => (Name: n, Template: PortgroupPolicy, Slug: "esxcli-network-vswitch-standard-portgroup-policy-security-get-")));
+        var policies = new List<RemoteCommand>();
         foreach (var (name, template, slugStem) in items)
         {
             var slug = slugStem + RemoteCommands.Slug(name);
@@ -91,7 +91,11 @@ internal static class SshEsxi
                 continue;
             }
 
-            var (status, file) = RemoteCommands.RunOne(Cli(slug, template.Replace("{name}", SshCollection.Quote(name), StringComparison.Ordinal)), run, Path);
+            policies.Add(Cli(slug, template.Replace("{name}", SshCollection.Quote(name), StringComparison.Ordinal)));
+        }
+
+        foreach (var (status, file) in RemoteCommands.RunAll(policies, run, Path))
+        {
             resources.Add(status);
             if (file is not null)
             {

@@ -69,6 +69,7 @@ internal static partial class SshProxmox
             resources.Add(new ResourceStatus("qm-list", "failed", listFailure, step.ElapsedMilliseconds));
         }
 
+        var configs = new List<RemoteCommand>();
         foreach (var vmid in vmids)
         {
             if (!VmId().IsMatch(vmid))
@@ -77,10 +78,15 @@ internal static partial class SshProxmox
                 continue;
             }
 
-            var command = new RemoteCommand(vmid, Config.Replace("{id}", vmid, StringComparison.Ordinal),
-                new RemoteCommand($"qm-config-{vmid}", ConfigFallback.Replace("{id}", vmid, StringComparison.Ordinal)));
-            var (status, file) = RemoteCommands.RunOne(command, run,
-                slug => slug == vmid ? $"ssh://{target.Name}/{node}/qemu-server/{vmid}.conf" : $"ssh://{target.Name}/{node}/{slug}.txt");
+            configs.Add(new RemoteCommand(vmid, Config.Replace("{id}", vmid, StringComparison.Ordinal),
+                new RemoteCommand($"qm-config-{vmid}", ConfigFallback.Replace("{id}", vmid, StringComparison.Ordinal))));
+        }
+
+        string PathOf(string slug) => slug.StartsWith("qm-config-", StringComparison.Ordinal)
+            ? $"ssh://{target.Name}/{node}/{slug}.txt"
+            : $"ssh://{target.Name}/{node}/qemu-server/{slug}.conf";
+        foreach (var (status, file) in RemoteCommands.RunAll(configs, run, PathOf))
+        {
             resources.Add(status.Status == "collected" && status.Reason is not null
                 ? status with { Reason = status.Reason + " (current settings only: snapshot sections and pending changes not seen)" }
                 : status);
