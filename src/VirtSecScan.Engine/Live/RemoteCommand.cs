@@ -4,6 +4,9 @@ using System.Text.RegularExpressions;
 using VirtSecScan.Collectors.Input;
 using VirtSecScan.Core.Facts;
 
+// The allow-list check and the name quoting are tested directly (tests/VirtSecScan.Engine.Tests/Live/SshAllowListTests.cs).
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("VirtSecScan.Engine.Tests")]
+
 namespace VirtSecScan.Engine.Live;
 
 /// <summary>

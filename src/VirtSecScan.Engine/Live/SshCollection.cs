@@ -196,10 +196,10 @@ internal static partial class SshCollection
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
 
     private static Regex TemplatePattern(string template) => Patterns.GetOrAdd(template, t =>
-        new("^" + Regex.Escape(t)
+        new(@"\A" + Regex.Escape(t)
                 .Replace(Regex.Escape("{name}"), "'" + SafeNameChars + "'", StringComparison.Ordinal)
                 .Replace(Regex.Escape("{id}"), "[0-9]{1,9}", StringComparison.Ordinal)
-                .Replace(Regex.Escape("{node}"), "[A-Za-z0-9][A-Za-z0-9-]{0,62}", StringComparison.Ordinal) + "$",
+                .Replace(Regex.Escape("{node}"), "[A-Za-z0-9][A-Za-z0-9-]{0,62}", StringComparison.Ordinal) + @"\z",
             RegexOptions.CultureInvariant));
 
     internal static TargetStatus Finish(TargetSpec target, Stopwatch clock, ImmutableArray<ResourceStatus> resources)
@@ -219,6 +219,6 @@ internal static partial class SshCollection
     /// </summary>
     private const string SafeNameChars = "[A-Za-z0-9._+:@][A-Za-z0-9._+:@ (),/#-]{0,199}";
 
-    [GeneratedRegex("^" + SafeNameChars + "$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A" + SafeNameChars + @"\z", RegexOptions.CultureInvariant)]
     internal static partial Regex SafeName();
 }

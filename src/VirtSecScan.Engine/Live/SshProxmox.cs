@@ -27,11 +27,11 @@ internal static partial class SshProxmox
     /// <summary>Every command this platform may run.</summary>
     public static ImmutableArray<string> Templates { get; } = [Hostname, Version, List, ListFallback, Config, ConfigFallback];
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NodeName();
 
     /// <summary>A Proxmox VM id: 100 to 999999999.</summary>
-    [GeneratedRegex("^[1-9][0-9]{2,8}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[1-9][0-9]{2,8}\z", RegexOptions.CultureInvariant)]
     private static partial Regex VmId();
 
     public static (TargetStatus, ImmutableArray<LiveCollected>) Collect(TargetSpec target, Stopwatch clock, Func<string, CommandResult> run)
