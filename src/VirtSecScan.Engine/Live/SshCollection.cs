@@ -110,6 +110,11 @@ internal static partial class SshCollection
                 {
                     return new CommandResult(null, "", "", true, false);
                 }
+                catch (SshException ex)
+                {
+                    // The connection went away mid-scan: this command (and the ones after it) failed, the target goes on.
+                    return new CommandResult(null, "", $"connection reset: the SSH connection was lost ({ex.GetType().Name})", false, false);
+                }
             }
 
             return target.Platform switch
