@@ -39,7 +39,7 @@ public sealed class LiveSshEsxiTests : IDisposable
         [.. Recorded().Select(r => r.Command), "vmware -vl", "cat /etc/vmware/config"];
 
     /// <summary>The fake esxcli and vim-cmd, answering the recorded commands <paramref name="keep"/> keeps (vim-cmd only when it keeps "vim-cmd").</summary>
-    private static void WriteCommandFakes(SshTestServer server, Func<string, bool> keep)
+    private static void WriteCommandFakes(SshTestServer server, Func<string, bool> keep, string extraEsxcliArms = "")
     {
         string Case(string program)
         {
@@ -54,7 +54,7 @@ public sealed class LiveSshEsxiTests : IDisposable
             return arms.ToString();
         }
 
-        server.Script("fakebin/esxcli", "#!/bin/sh\ncase \"$*\" in\n" + Case("esxcli")
+        server.Script("fakebin/esxcli", "#!/bin/sh\ncase \"$*\" in\n" + Case("esxcli") + extraEsxcliArms
             + "  *) echo \"Error: Unknown command or namespace $*\" >&2; exit 1 ;;\nesac\n");
         if (keep("vim-cmd"))
         {
@@ -117,6 +117,36 @@ public sealed class LiveSshEsxiTests : IDisposable
         var notEvaluated = json.RootElement.GetProperty("notEvaluated").EnumerateArray().Select(f => f.GetProperty("ruleId").GetString()).ToList();
         Assert.Contains("esxi.host.tls-profile", notEvaluated);
         Assert.DoesNotContain(findings, f => f.GetProperty("ruleId").GetString() is "esxi.host.tls-profile" or "esxi.host.lockdown-mode" && f.GetProperty("status").GetString() == "pass");
+    }
+
+    [Fact]
+    public void On_an_older_host_the_fallback_commands_are_used_and_said_so()
+    {
+        // No vmware program and no "esxcli system ssh server config list" (7.0): esxcli system version get and sshd -T answer.
+        File.Delete(Path.Combine(_server.FakeBin, "vmware"));
+        var version = _server.Dir.Write("esxcli-system-version-get.txt", "   Product: VMware ESXi\n   Version: 8.0.3\n   Build: Releasebuild-24784735\n   Update: 3\n");
+        WriteCommandFakes(_server, c => !c.Contains("ssh server config list", StringComparison.Ordinal),
+            "  'system version get') exec cat '" + version + "' ;;\n");
+        _server.Script("root/usr/lib/vmware/openssh/bin/sshd",
+            $"#!/bin/sh\n[ \"$*\" = \"-T\" ] && exec cat '{RepoPaths.Fixture("collectors", "esxi-host", "sshd-T-7.0.txt")}'\nexit 1\n");
+
+        var result = Cli.ScanJson("--targets", _server.Dir.Write("ssh.yaml", "targets:\n" + _server.Target("esx-lab", "esxi")));
+        using var json = result.Json();
+        var target = SshTestServer.Targets(json)["esx-lab"];
+        Assert.True(target.GetProperty("status").GetString() == "collected", target.ToString());
+        var resources = SshTestServer.Resources(target);
+        Assert.Equal(("collected", "collected with 'esxcli system version get'"), resources["vmware-vl"]);
+        Assert.Equal(("collected", "collected with '/usr/lib/vmware/openssh/bin/sshd -T'"), resources["esxcli-system-ssh-server-config-list"]);
+        var commands = _server.Commands();
+        Assert.Contains("vmware -vl", commands);
+        Assert.Contains("esxcli system version get", commands);
+        Assert.Contains("/usr/lib/vmware/openssh/bin/sshd -T", commands);
+        // The version and the sshd -T settings reached the rules: the build is judged, and TCP forwarding ("no" in
+        // sshd -T, "yes" in the 8.0 list the fake no longer answers) now passes instead of failing.
+        var outcomes = SshTestServer.Outcomes(json);
+        Assert.Contains("esxi.patch.advisory-missing esx-lab fail", outcomes);
+        Assert.DoesNotContain(outcomes, o => o.StartsWith("esxi.host.ssh-tcp-forwarding ", StringComparison.Ordinal));
+        Assert.DoesNotContain(outcomes, o => o.StartsWith("esxi.host.ssh-ignore-rhosts ", StringComparison.Ordinal));
     }
 
     [Fact]
