@@ -12,15 +12,22 @@ namespace VirtSecScan.Engine.Live;
 /// <summary>
 /// The <c>ssh</c> kind: logs in with a key (from the file named in the targets file), verifies the host key
 /// against the pinned SHA256 fingerprint before authenticating, and runs only an allow-listed set of read-only
-/// commands, built from fixed templates. Implemented for platform <c>libvirt</c> (virsh on the host); ESXi and
-/// Proxmox over SSH are not collected yet.
+/// commands, built from fixed templates. Platforms: <c>libvirt</c> (virsh on the host), <c>esxi</c>
+/// (<see cref="SshEsxi"/>) and <c>proxmox</c> (<see cref="SshProxmox"/>).
 /// </summary>
 internal static partial class SshCollection
 {
-    /// <summary>The only commands ever run, per platform (<c>{0}</c> is a domain or network name from <c>virsh list</c> / <c>net-list</c>, quoted).</summary>
+    /// <summary>
+    /// The only commands ever run, per platform. A template's only variable parts are <c>{name}</c> (a name read
+    /// from an earlier output, checked against <see cref="SafeName"/> and single-quoted), <c>{id}</c> (digits only)
+    /// and <c>{node}</c> (a host name label); <see cref="IsAllowed"/> checks every command against this table
+    /// before it is sent.
+    /// </summary>
     public static readonly ImmutableDictionary<string, ImmutableArray<string>> AllowList = new Dictionary<string, ImmutableArray<string>>
     {
-        ["libvirt"] = ["virsh list --all --name", "virsh version", "virsh dumpxml --security-info {0}", "virsh net-list --all --name", "virsh net-dumpxml --network {0}"],
+        ["libvirt"] = ["virsh list --all --name", "virsh version", "virsh dumpxml --security-info {name}", "virsh net-list --all --name", "virsh net-dumpxml --network {name}"],
+        ["esxi"] = SshEsxi.Templates,
+        ["proxmox"] = SshProxmox.Templates,
     }.ToImmutableDictionary();
 
     public static bool Supports(string platform) => AllowList.ContainsKey(platform);
@@ -86,6 +93,12 @@ internal static partial class SshCollection
                     return new CommandResult(null, "", "", true, false);
                 }
 
+                if (!IsAllowed(target.Platform!, command))
+                {
+                    // A bug, never input: every command is built from the allow-list's templates.
+                    throw new InvalidOperationException("a command outside the allow-list was about to be sent");
+                }
+
                 using var cmd = client.CreateCommand(command);
                 cmd.CommandTimeout = remaining < target.CommandTimeout ? remaining : target.CommandTimeout;
                 try
@@ -97,9 +110,19 @@ internal static partial class SshCollection
                 {
                     return new CommandResult(null, "", "", true, false);
                 }
+                catch (SshException ex)
+                {
+                    // The connection went away mid-scan: this command (and the ones after it) failed, the target goes on.
+                    return new CommandResult(null, "", $"connection reset: the SSH connection was lost ({ex.GetType().Name})", false, false);
+                }
             }
 
-            return CollectLibvirt(target, clock, Run);
+            return target.Platform switch
+            {
+                "esxi" => SshEsxi.Collect(target, clock, Run),
+                "proxmox" => SshProxmox.Collect(target, clock, Run),
+                _ => CollectLibvirt(target, clock, Run),
+            };
         }
     }
 
@@ -135,7 +158,7 @@ internal static partial class SshCollection
                 continue;
             }
 
-            var xml = run(string.Format(System.Globalization.CultureInfo.InvariantCulture, templates[2], "'" + domain + "'"));
+            var xml = run(templates[2].Replace("{name}", Quote(domain), StringComparison.Ordinal));
             if (!xml.Succeeded)
             {
                 resources.Add(new ResourceStatus(domain, "failed", Reason(xml, "dumpxml"), step.ElapsedMilliseconds));
@@ -152,7 +175,7 @@ internal static partial class SshCollection
         LiveCollection.CollectNetworks(
             $"ssh://{target.Name}/net/",
             () => run(templates[3]),
-            network => run(string.Format(System.Globalization.CultureInfo.InvariantCulture, templates[4], "'" + network + "'")),
+            network => run(templates[4].Replace("{name}", Quote(network), StringComparison.Ordinal)),
             network => SafeName().IsMatch(network) ? null : "error: the network name has characters the scanner does not pass to a remote shell",
             resources,
             files);
@@ -161,12 +184,53 @@ internal static partial class SshCollection
             failed == 0 ? null : $"{failed} of {resources.Count} resources could not be collected", clock.ElapsedMilliseconds, resources.ToImmutable()), files.ToImmutable());
     }
 
-    private static string Reason(CommandResult result, string what) =>
-        result.NotInstalled ? $"not-found: '{what}': the command is not installed on the host" : LiveCollection.Reason(result, what);
+    internal static string Reason(CommandResult result, string what)
+    {
+        if (result.NotInstalled)
+        {
+            return $"not-found: '{what}': the command is not installed on the host";
+        }
 
-    private static TargetStatus Failed(TargetSpec target, Stopwatch clock, string reason) =>
+        // esxcli of an older release: "Error: Unknown command or namespace system tls server get" (exit 1).
+        return result.StdErr.Contains("Unknown command or namespace", StringComparison.Ordinal)
+            ? $"not-found: '{what}': the host's esxcli has no such command (an older ESXi release?)"
+            : LiveCollection.Reason(result, what);
+    }
+
+    /// <summary>A checked name in single quotes; the caller has matched it against <see cref="SafeName"/>.</summary>
+    internal static string Quote(string name) =>
+        SafeName().IsMatch(name) ? "'" + name + "'" : throw new ArgumentException("the name has characters the scanner does not pass to a remote shell", nameof(name));
+
+    /// <summary>Whether a command is one of the platform's allow-listed templates with only checked values filled in.</summary>
+    internal static bool IsAllowed(string platform, string command) =>
+        AllowList.TryGetValue(platform, out var templates) && templates.Any(t => TemplatePattern(t).IsMatch(command));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
+
+    private static Regex TemplatePattern(string template) => Patterns.GetOrAdd(template, t =>
+        new(@"\A" + Regex.Escape(t)
+                .Replace(Regex.Escape("{name}"), "'" + SafeNameChars + "'", StringComparison.Ordinal)
+                .Replace(Regex.Escape("{id}"), "[0-9]{1,9}", StringComparison.Ordinal)
+                .Replace(Regex.Escape("{node}"), "[A-Za-z0-9][A-Za-z0-9-]{0,62}", StringComparison.Ordinal) + @"\z",
+            RegexOptions.CultureInvariant));
+
+    internal static TargetStatus Finish(TargetSpec target, Stopwatch clock, ImmutableArray<ResourceStatus> resources)
+    {
+        var failed = resources.Count(r => r.Status == "failed");
+        return new TargetStatus(target.Name, target.Kind, failed == 0 ? "collected" : "partial",
+            failed == 0 ? null : $"{failed} of {resources.Length} resources could not be collected", clock.ElapsedMilliseconds, resources);
+    }
+
+    internal static TargetStatus Failed(TargetSpec target, Stopwatch clock, string reason) =>
         new(target.Name, target.Kind, "failed", reason, clock.ElapsedMilliseconds, []);
 
-    [GeneratedRegex("^[A-Za-z0-9._+:@-]{1,200}$")]
-    private static partial Regex SafeName();
+    /// <summary>
+    /// Characters of a name passed to a remote shell, inside single quotes: no quote, no backslash, no '$' or
+    /// backtick; a leading '-' is refused so a name is never read as an option. Spaces and parentheses are allowed
+    /// (port groups such as "Management Network").
+    /// </summary>
+    private const string SafeNameChars = "[A-Za-z0-9._+:@][A-Za-z0-9._+:@ (),/#-]{0,199}";
+
+    [GeneratedRegex(@"\A" + SafeNameChars + @"\z", RegexOptions.CultureInvariant)]
+    internal static partial Regex SafeName();
 }
