@@ -229,6 +229,11 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
     {
         if (options.TargetsFile is null)
         {
+            if (options.SaveCollected is not null)
+            {
+                diagnostics.Add(Diagnostic.Warning(options.SaveCollected, null, "--save-collected saves what live targets gave; without --targets there is nothing to save"));
+            }
+
             return Live.LiveResult.Empty;
         }
 
