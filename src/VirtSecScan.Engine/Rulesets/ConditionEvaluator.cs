@@ -61,7 +61,7 @@ public sealed class ConditionEvaluator(string profile, AbsentPolicy? ruleAbsent,
     private ConditionResult EvaluateLeaf(LeafCondition leaf, IConfigFact fact, string? item)
     {
         var key = item is null ? leaf.Key : leaf.Key.Replace("{item}", item, StringComparison.Ordinal);
-        var setting = fact.Get(key);
+        var setting = FactIndex.Of(fact).Get(key);
         var source = setting?.Source ?? fact.Resource.Source;
         var expected = Expected(leaf);
 
