@@ -68,6 +68,11 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
     /// </summary>
     private static ImmutableArray<Evidence> Tidy(ImmutableArray<Evidence> evidence)
     {
+        if (evidence.Length <= 1)
+        {
+            return evidence; // nothing can repeat (the common case: one leaf)
+        }
+
         static bool IsPresenceTest(Evidence e) => e.Expected is "present" or "absent";
         return evidence
             .Where(e => !IsPresenceTest(e) || !evidence.Any(o => !IsPresenceTest(o) && string.Equals(o.Key, e.Key, StringComparison.OrdinalIgnoreCase)))
