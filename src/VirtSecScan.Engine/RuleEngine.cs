@@ -117,6 +117,7 @@ public sealed class RuleEngine
         session.InsertAll(feed.Lifecycles);
         var emitted = new List<RuleOutcome>();
         using (OutcomeSink.Collect(emitted))
+        using (FactIndex.Scope())
         {
             session.Fire();
         }

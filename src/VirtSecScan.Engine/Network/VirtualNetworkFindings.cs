@@ -55,22 +55,19 @@ public static partial class VirtualNetworkFindings
                 continue;
             }
 
-            // The facts' shared index (Rulesets.FactIndex) instead of walking each sorted dictionary; a key's first letter
-            // rules out most keys before any of the three patterns runs.
-            var index = Rulesets.FactIndex.Of(fact);
-            foreach (var key in index.Keys)
+            foreach (var (key, setting) in fact.Settings)
             {
+                // A key's first letter rules out most keys before any of the three patterns runs.
                 var first = key.Length == 0 ? '\0' : char.ToLowerInvariant(key[0]);
                 if (first is not ('e' or 'i' or 'n'))
                 {
                     continue;
                 }
 
-                var setting = index.Get(key)!;
                 if (VmxNic().Match(key) is { Success: true } m)
                 {
                     var n = m.Groups["n"].Value;
-                    if (index.Get($"ethernet{n}.present")?.Value.Equals("FALSE", StringComparison.OrdinalIgnoreCase) == true)
+                    if (fact.Get($"ethernet{n}.present")?.Value.Equals("FALSE", StringComparison.OrdinalIgnoreCase) == true)
                     {
                         continue;
                     }
