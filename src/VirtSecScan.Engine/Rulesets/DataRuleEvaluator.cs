@@ -35,13 +35,19 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
             yield break;
         }
 
-        var items = FactIndex.Of(fact).Keys
-            .Select(ItemOf)
-            .Where(item => item is not null)
-            .Select(item => item!)
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .Order(StringComparer.OrdinalIgnoreCase)
-            .ToList();
+        var items = new List<string>();
+        foreach (var key in FactIndex.Of(fact).Keys)
+        {
+            if (ItemOf(key) is { } found)
+            {
+                items.Add(found);
+            }
+        }
+
+        if (items.Count > 1)
+        {
+            items = items.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        }
 
         var selected = 0;
         foreach (var item in items)
