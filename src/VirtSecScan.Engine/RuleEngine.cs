@@ -80,18 +80,27 @@ public sealed class RuleEngine
 
         // Work item 0 is the cross-fact session over all facts (started first: it may be the longest), 1..count the partitions.
         var results = new (List<RuleOutcome> Emitted, List<RuleOutcome> Inserted)[count + 1];
-        Parallel.For(0, count + 1, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        try
         {
-            if (i == 0)
+            Parallel.For(0, count + 1, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
             {
-                results[0] = _crossFact is null ? ([], []) : Run(_crossFact, list, context, site, feed);
-                return;
-            }
+                if (i == 0)
+                {
+                    results[0] = _crossFact is null ? ([], []) : Run(_crossFact, list, context, site, feed);
+                    return;
+                }
 
-            var from = (int)((long)list.Count * (i - 1) / count);
-            var to = (int)((long)list.Count * i / count);
-            results[i] = Run(_perFact, new ListSlice(list, from, to - from), context, site, feed);
-        });
+                var from = (int)((long)list.Count * (i - 1) / count);
+                var to = (int)((long)list.Count * i / count);
+                results[i] = Run(_perFact, new ListSlice(list, from, to - from), context, site, feed);
+            });
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count >= 1)
+        {
+            // A failing rule fails the scan as it did with one session: with its own exception, not a wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
+        }
         Scanning.PhaseTimings.Mark("fire");
 
         // Partitions in fact order, the cross-fact session last; each rule lives in one factory, so each rule's outcomes
