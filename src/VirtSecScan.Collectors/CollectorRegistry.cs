@@ -67,8 +67,14 @@ public static class CollectorRegistry
         try
         {
             Span<byte> head = stackalloc byte[16];
-            using var stream = File.OpenRead(path);
-            var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            // A handle, not a FileStream: every input file is probed, and a stream allocates a buffer per file.
+            using var handle = File.OpenHandle(path);
+            var read = 0;
+            while (read < head.Length && RandomAccess.Read(handle, head[read..], read) is var n and > 0)
+            {
+                read += n;
+            }
+
             foreach (var collector in Files)
             {
                 if (collector.Detect(head[..read]) is { } format)

@@ -40,6 +40,7 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
 
     public int Execute(ScanArguments args)
     {
+        PhaseTimings.Mark("cli-start");
         var formats = args.Formats.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Select(f => f.ToLowerInvariant()).Distinct().ToList();
         if (formats.FirstOrDefault(f => !KnownFormats.Contains(f)) is { } bad)
@@ -148,7 +149,9 @@ public sealed class ScanCommand(TextWriter stdout, TextWriter stderr)
             }
 
             var context = ContextFor(formats, options.RulesDirectory);
+            PhaseTimings.Mark("history");
             WriteReports(report, formats, args.Output, minimum, context with { Html = HtmlExtras(report, store, diff) });
+            PhaseTimings.Mark("write-reports");
             if (args.Save && store is not null)
             {
                 var id = store.Save(report, JsonReportWriter.ToJson(report), JsonReportWriter.ToolVersion, FaultInjection.AfterHistoryRow());

@@ -57,6 +57,13 @@ public static partial class VirtualNetworkFindings
 
             foreach (var (key, setting) in fact.Settings)
             {
+                // A key's first letter rules out most keys before any of the three patterns runs.
+                var first = key.Length == 0 ? '\0' : char.ToLowerInvariant(key[0]);
+                if (first is not ('e' or 'i' or 'n'))
+                {
+                    continue;
+                }
+
                 if (VmxNic().Match(key) is { Success: true } m)
                 {
                     var n = m.Groups["n"].Value;

@@ -61,7 +61,7 @@ public sealed class ConditionEvaluator(string profile, AbsentPolicy? ruleAbsent,
     private ConditionResult EvaluateLeaf(LeafCondition leaf, IConfigFact fact, string? item)
     {
         var key = item is null ? leaf.Key : leaf.Key.Replace("{item}", item, StringComparison.Ordinal);
-        var setting = fact.Get(key);
+        var setting = FactIndex.Of(fact).Get(key);
         var source = setting?.Source ?? fact.Resource.Source;
         var expected = Expected(leaf);
 
@@ -187,7 +187,12 @@ public sealed class ConditionEvaluator(string profile, AbsentPolicy? ruleAbsent,
         return 0;
     }
 
-    private static string Expected(LeafCondition leaf) => leaf.Op switch
+    // The expected-value text depends on the leaf only: built once per leaf, not once per fact.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LeafCondition, string> ExpectedTexts = new();
+
+    private static string Expected(LeafCondition leaf) => ExpectedTexts.GetValue(leaf, static l => ExpectedText(l));
+
+    private static string ExpectedText(LeafCondition leaf) => leaf.Op switch
     {
         "equals" => leaf.Values[0],
         "not-equals" => "not " + leaf.Values[0],

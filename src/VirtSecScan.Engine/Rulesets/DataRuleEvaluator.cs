@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using VirtSecScan.Core.Facts;
 using VirtSecScan.Core.Findings;
@@ -18,8 +19,10 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
     private readonly Severity _severity = rule.SeverityFor(profile);
 
     // forEach: the item a key yields (null: no match). Key names repeat across VMs, so each distinct key is matched
-    // against the regex once per scan rather than once per VM. Bounded, in case keys are unique per VM.
-    private readonly Dictionary<string, string?> _itemOfKey = new(StringComparer.Ordinal);
+    // against the regex once per scan rather than once per VM. Bounded, in case keys are unique per VM. Concurrent:
+    // sessions over partitions of the facts fire in parallel (RuleEngine).
+    private readonly ConcurrentDictionary<string, string?> _itemOfKey = new(StringComparer.Ordinal);
+    private int _cachedKeys;
     private const int MaxCachedKeys = 65536;
 
     public DataRule Rule { get; } = rule;
@@ -32,13 +35,19 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
             yield break;
         }
 
-        var items = fact.Settings.Keys
-            .Select(ItemOf)
-            .Where(item => item is not null)
-            .Select(item => item!)
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .Order(StringComparer.OrdinalIgnoreCase)
-            .ToList();
+        var items = new List<string>();
+        foreach (var key in FactIndex.Of(fact).Keys)
+        {
+            if (ItemOf(key) is { } found)
+            {
+                items.Add(found);
+            }
+        }
+
+        if (items.Count > 1)
+        {
+            items = items.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        }
 
         var selected = 0;
         foreach (var item in items)
@@ -65,6 +74,11 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
     /// </summary>
     private static ImmutableArray<Evidence> Tidy(ImmutableArray<Evidence> evidence)
     {
+        if (evidence.Length <= 1)
+        {
+            return evidence; // nothing can repeat (the common case: one leaf)
+        }
+
         static bool IsPresenceTest(Evidence e) => e.Expected is "present" or "absent";
         return evidence
             .Where(e => !IsPresenceTest(e) || !evidence.Any(o => !IsPresenceTest(o) && string.Equals(o.Key, e.Key, StringComparison.OrdinalIgnoreCase)))
@@ -81,9 +95,9 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
 
         var m = Rule.ForEach!.Match(key);
         var item = m.Success ? m.Groups["item"].Value : null;
-        if (_itemOfKey.Count < MaxCachedKeys)
+        if (Volatile.Read(ref _cachedKeys) < MaxCachedKeys && _itemOfKey.TryAdd(key, item))
         {
-            _itemOfKey[key] = item;
+            Interlocked.Increment(ref _cachedKeys);
         }
 
         return item;
@@ -135,7 +149,7 @@ public sealed class DataRuleEvaluator(DataRule rule, string profile)
         var builder = evidence.ToBuilder();
         foreach (var key in Rule.EvidenceKeys)
         {
-            if (fact.Get(key) is { } setting && !evidence.Any(e => string.Equals(e.Key, setting.Key, StringComparison.OrdinalIgnoreCase)))
+            if (FactIndex.Of(fact).Get(key) is { } setting && !evidence.Any(e => string.Equals(e.Key, setting.Key, StringComparison.OrdinalIgnoreCase)))
             {
                 var shown = fact is ConfigFact { Kind: "traffic-flow" } ? setting.Value : ConditionEvaluator.Shown(setting.Key, setting.Value);
                 builder.Add(new Evidence(setting.Key, shown, null, fact.Resource.Source, setting.Line));

@@ -33,6 +33,9 @@ public sealed record ScanOptions
     public string? TargetsFile { get; init; }
     /// <summary>A folder to write what live targets gave (outputs, API responses; secrets redacted), for evidence and offline re-scans.</summary>
     public string? SaveCollected { get; init; }
+
+    /// <summary>How many partitions per-fact rules run over in parallel (null: by the number of facts and processors; tests force 1 or many).</summary>
+    public int? RulePartitions { get; init; }
 }
 
 /// <summary>A problem that stops a scan before it starts (bad ruleset, bad site file, no readable input).</summary>
@@ -75,8 +78,10 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
             }
         }
 
+        PhaseTimings.Mark("load-rules");
         var files = EnumerateInputs(options.Inputs);
         var site = LoadSite(files);
+        PhaseTimings.Mark("enumerate");
 
         var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
         var collected = ImmutableArray.CreateBuilder<CollectedFile>();
@@ -117,6 +122,7 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 }
             }
         });
+        PhaseTimings.Mark("collect");
 
         for (var i = 0; i < files.Count; i++)
         {
@@ -162,13 +168,16 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         facts = HostDefaults.Apply(EsxiHostFacts.Merge(facts));
         facts = FactLinks.Link(facts, diagnostics); // joins facts of one resource read from several files (qemu.conf → domains, Hyper-V cmdlets → VM)
         diagnostics.AddRange(DuplicateResources(facts));
+        PhaseTimings.Mark("merge-enrich");
 
         progress?.Report(new ScanProgress("evaluate", 0, 1, null));
         var engine = new RuleEngine(rulesets, options.Profile);
-        var outcomes = engine.Evaluate(facts.Where(f => f is not FirewallRuleset), feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site);
+        PhaseTimings.Mark("rules-compile");
+        var outcomes = engine.Evaluate(facts.Where(f => f is not FirewallRuleset), feed, DateOnly.FromDateTime(startedAt.UtcDateTime), site, options.RulePartitions);
         var (reachability, networkFindings) = NetworkFindings.Analyze(site, facts, options.Profile);
         outcomes = outcomes.AddRange(networkFindings);
         outcomes = outcomes.AddRange(live.Findings);
+        PhaseTimings.Mark("network");
         progress?.Report(new ScanProgress("evaluate", 1, 1, null));
 
         var scored = outcomes
@@ -183,7 +192,8 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
         var waived = RiskScorer.Rank(scored.Where(f => f.Status == FindingStatus.Waived))
             .Select(f => f with { Rank = failing.Length + f.Rank });
         var feedPublished = feed.Published;
-        return new ScanReport
+        PhaseTimings.Mark("score-rank");
+        var report = new ScanReport
         {
             StartedAt = startedAt,
             Inputs = options.Inputs,
@@ -221,6 +231,8 @@ public sealed class Scanner(ScanOptions options, IProgress<ScanProgress>? progre
                 .ToImmutableArray(),
             Targets = live.Targets,
         };
+        PhaseTimings.Mark("report-build");
+        return report;
     }
 
     /// <summary>Collects the live targets of the targets file (if any) and merges what they gave like scanned files.</summary>
