@@ -71,3 +71,19 @@ internal static class TableText
         return rows.Select(r => r.Select(parts => string.Join(" ", parts)).ToArray()).ToList();
     }
 }
+
+/// <summary>Outcomes of a JSON report in a form two scans can be compared by.</summary>
+internal static class ReportOutcomes
+{
+    /// <summary>
+    /// "rule resource-name status" of every finding and not-evaluated entry, sorted; the feed's own findings are
+    /// left out, and the collection findings (<c>collect.*</c>) too unless <paramref name="withCollection"/>.
+    /// </summary>
+    public static List<string> Of(JsonDocument json, bool withCollection = false) =>
+        json.RootElement.GetProperty("findings").EnumerateArray()
+            .Concat(json.RootElement.GetProperty("notEvaluated").EnumerateArray())
+            .Select(f => $"{f.GetProperty("ruleId").GetString()} {f.GetProperty("resource").GetProperty("name").GetString()} {(f.TryGetProperty("status", out var s) ? s.GetString() : "not-evaluated")}")
+            .Where(s => !s.StartsWith("feed.", StringComparison.Ordinal) && (withCollection || !s.StartsWith("collect.", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+}

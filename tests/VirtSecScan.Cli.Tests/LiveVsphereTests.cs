@@ -47,13 +47,7 @@ public class LiveVsphereTests
     };
 
     /// <summary>(rule, resource name, status) of every outcome but the scan's own (feed, collection) ones.</summary>
-    private static List<string> Outcomes(JsonDocument json) =>
-        json.RootElement.GetProperty("findings").EnumerateArray()
-            .Concat(json.RootElement.GetProperty("notEvaluated").EnumerateArray())
-            .Select(f => $"{f.GetProperty("ruleId").GetString()} {f.GetProperty("resource").GetProperty("name").GetString()} {(f.TryGetProperty("status", out var s) ? s.GetString() : "not-evaluated")}")
-            .Where(s => !s.StartsWith("feed.", StringComparison.Ordinal) && !s.StartsWith("collect.", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+    private static List<string> Outcomes(JsonDocument json) => ReportOutcomes.Of(json);
 
     /// <summary>A targets file with one vsphere target whose credentials are in fresh environment variables.</summary>
     private static string Target(TempDir dir, Uri url, string? thumbprint, string user, string password, string extra = "")

@@ -125,6 +125,26 @@ internal sealed class SshTestServer : IDisposable
         + Target("closed-port", platform, port: FreePort())
         + Target("no-key-file", platform, key: Dir.File("missing_key"));
 
+    /// <summary>
+    /// Scans <see cref="FailureTargets"/> of a platform and checks what every platform must give: each target failed
+    /// with its reason, one failure finding each, nothing passed.
+    /// </summary>
+    public (CliResult Result, JsonDocument Json) ScanFailureTargets(string platform)
+    {
+        var result = Cli.ScanJson("--targets", Dir.Write($"bad-{platform}.yaml", "targets:\n" + FailureTargets(platform)));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var json = result.Json();
+        var t = SshTestServer.Targets(json);
+        Assert.All(t.Values, x => Assert.Equal("failed", x.GetProperty("status").GetString()));
+        Assert.StartsWith("authentication: host key", t["changed-host-key"].GetProperty("reason").GetString());
+        Assert.StartsWith("authentication: the key was refused", t["refused-key"].GetProperty("reason").GetString());
+        Assert.StartsWith("network:", t["closed-port"].GetProperty("reason").GetString());
+        Assert.StartsWith("not-found:", t["no-key-file"].GetProperty("reason").GetString());
+        Assert.Equal(4, json.RootElement.GetProperty("findings").EnumerateArray().Count(f => f.GetProperty("ruleId").GetString() == "collect.target-failed"));
+        Assert.Equal(0, json.RootElement.GetProperty("summary").GetProperty("passed").GetInt32());
+        return (result, json);
+    }
+
     /// <summary>A port nothing listens on (taken and released at once).</summary>
     public static int FreePort()
     {
@@ -149,13 +169,7 @@ internal sealed class SshTestServer : IDisposable
     }
 
     /// <summary>Rule id, resource name and status of every finding and not-evaluated entry, feed findings left out, sorted.</summary>
-    public static List<string> Outcomes(JsonDocument json) =>
-        json.RootElement.GetProperty("findings").EnumerateArray()
-            .Concat(json.RootElement.GetProperty("notEvaluated").EnumerateArray())
-            .Select(f => $"{f.GetProperty("ruleId").GetString()} {f.GetProperty("resource").GetProperty("name").GetString()} {(f.TryGetProperty("status", out var s) ? s.GetString() : "not-evaluated")}")
-            .Where(s => !s.StartsWith("feed.", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+    public static List<string> Outcomes(JsonDocument json) => ReportOutcomes.Of(json, withCollection: true);
 
     /// <summary>The report's <c>scan.targets</c> by name.</summary>
     public static Dictionary<string, JsonElement> Targets(JsonDocument json) =>
