@@ -212,6 +212,48 @@ public class LiveVsphereTests
     }
 
     [Fact]
+    public void A_server_that_never_answers_is_a_timeout_within_the_targets_time()
+    {
+        // Accepts connections and never says a word: the TLS handshake waits until the request timeout.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var held = new System.Collections.Concurrent.ConcurrentBag<TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    held.Add(await listener.AcceptTcpClientAsync());
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // listener stopped
+            }
+        });
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var dir = new TempDir();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Cli.ScanJson("--targets", Target(dir, new Uri($"https://127.0.0.1:{port}/sdk"), null, "auditor", Password, "    timeoutSeconds: 20\n    commandTimeoutSeconds: 2\n"));
+        clock.Stop();
+        listener.Stop();
+        accepting.Wait(TimeSpan.FromSeconds(10));
+        foreach (var c in held)
+        {
+            c.Dispose();
+        }
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = result.Json();
+        var target = OnlyTarget(json);
+        Assert.Equal("failed", target.GetProperty("status").GetString());
+        Assert.StartsWith("timeout:", target.GetProperty("reason").GetString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the scan took {clock.Elapsed}");
+        Assert.Single(Findings(json, "collect.target-failed"));
+        Assert.Contains(json.RootElement.GetProperty("notEvaluated").EnumerateArray(), f => f.GetProperty("ruleId").GetString()!.StartsWith("esxi.host.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_vm_read_from_the_api_gets_the_same_vm_findings_as_its_vmx_file()
     {
         using var dir = new TempDir();
