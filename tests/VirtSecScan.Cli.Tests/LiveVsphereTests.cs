@@ -212,7 +212,7 @@ public class LiveVsphereTests
     }
 
     [Fact]
-    public void A_server_that_never_answers_is_a_timeout_within_the_targets_time()
+    public async Task A_server_that_never_answers_is_a_timeout_within_the_targets_time()
     {
         // Accepts connections and never says a word: the TLS handshake waits until the request timeout.
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -238,7 +238,7 @@ public class LiveVsphereTests
         var result = Cli.ScanJson("--targets", Target(dir, new Uri($"https://127.0.0.1:{port}/sdk"), null, "auditor", Password, "    timeoutSeconds: 20\n    commandTimeoutSeconds: 2\n"));
         clock.Stop();
         listener.Stop();
-        accepting.Wait(TimeSpan.FromSeconds(10));
+        await accepting.WaitAsync(TimeSpan.FromSeconds(10));
         foreach (var c in held)
         {
             c.Dispose();
