@@ -28,20 +28,7 @@ public class LiveScanTests
         }
     }
 
-    private static string Virsh(params string[] args)
-    {
-        var start = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(start)!;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"virsh {string.Join(' ', args)}: {p.StandardError.ReadToEnd()}");
-        return output;
-    }
+    private static string Virsh(params string[] args) => SshTestServer.Run("virsh", args);
 
     /// <summary>(rule, resource name, status) of every outcome but the scan's own (feed, collection) ones.</summary>
     private static List<string> Outcomes(JsonDocument json) => ReportOutcomes.Of(json);

@@ -32,11 +32,9 @@ public sealed class PfSenseCollector : ICollector
 
     internal static XDocument? LoadXml(InputFile file, ImmutableArray<Diagnostic>.Builder diagnostics)
     {
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(file.Text), settings);
-            return XDocument.Load(reader, LoadOptions.SetLineInfo);
+            return SafeXml.Parse(file.Text, LoadOptions.SetLineInfo);
         }
         catch (XmlException ex)
         {

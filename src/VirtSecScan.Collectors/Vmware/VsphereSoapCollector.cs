@@ -62,7 +62,7 @@ public sealed class VsphereSoapCollector : ICollector
 
         if (Descendants(doc.Root, "Fault").FirstOrDefault() is { } fault)
         {
-            diagnostics.Add(Diagnostic.Error(file.DisplayPath, LineOf(fault), $"the response is a SOAP fault ({FaultName(fault)}); nothing collected"));
+            diagnostics.Add(Diagnostic.Error(file.DisplayPath, LineOf(fault), $"the response is a SOAP fault ({FaultType(fault)}); nothing collected"));
             return new CollectorResult(format, [], diagnostics.ToImmutable());
         }
 
@@ -119,11 +119,10 @@ public sealed class VsphereSoapCollector : ICollector
                 }
             }
 
-            // InvalidProperty: the server's API version has no such property (a newer option); its keys stay absent.
-            var missing = content.Elements().Where(c => c.Name.LocalName == "missingSet" && FaultName(c) != "InvalidProperty").ToList();
+            var missing = MissingProperties(content);
             if (missing.Count > 0)
             {
-                var what = string.Join(", ", missing.Select(m => $"{Child(m, "path")} ({FaultName(m)})"));
+                var what = string.Join(", ", missing.Select(m => $"{m.Path} ({m.Fault})"));
                 var label = props.TryGetValue("name", out var n) ? $"{type} '{n.Value}' ({id})" : $"{type} {id}";
                 diagnostics.Add(Diagnostic.Error(file.DisplayPath, LineOf(content), $"{label}: the server did not return {what}; the object is not judged"));
                 continue;
@@ -159,6 +158,17 @@ public sealed class VsphereSoapCollector : ICollector
 
         return new CollectorResult(format, [.. facts], diagnostics.ToImmutable());
     }
+
+    /// <summary>
+    /// The properties the server would not return for one object (its <c>missingSet</c>), with their fault types.
+    /// InvalidProperty is left out: the server's API version has no such property (a newer option), so its keys
+    /// simply stay absent.
+    /// </summary>
+    public static IReadOnlyList<(string Path, string Fault)> MissingProperties(XElement objectContent) =>
+        objectContent.Elements().Where(c => c.Name.LocalName == "missingSet")
+            .Select(m => (Path: Child(m, "path") ?? "", Fault: FaultType(m)))
+            .Where(m => m.Fault != "InvalidProperty")
+            .ToList();
 
     // ---------------------------------------------------------------- hosts
 
@@ -690,7 +700,11 @@ public sealed class VsphereSoapCollector : ICollector
 
     private static int? Int(string? text) => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
 
-    private static string FaultName(XElement e)
+    /// <summary>
+    /// The vSphere fault type (<c>InvalidLogin</c>, <c>NoPermission</c> ...) of a SOAP <c>Fault</c> element or a
+    /// <c>missingSet</c> entry: the <c>xsi:type</c> of its fault detail.
+    /// </summary>
+    public static string FaultType(XElement e)
     {
         var detail = e.Descendants().FirstOrDefault(d => d.Attribute(XName.Get("type", Xsi)) is not null && d.Name.LocalName is "fault" or "detail" or "faultDetail" || d.Name.LocalName.EndsWith("Fault", StringComparison.Ordinal) && d.Name.LocalName != "Fault");
         if (detail?.Attribute(XName.Get("type", Xsi)) is { } t)

@@ -12,6 +12,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using VirtSecScan.Collectors.Input;
+using VirtSecScan.Collectors.Vmware;
 
 namespace VirtSecScan.Engine.Live;
 
@@ -196,8 +197,7 @@ internal static class VsphereCollection
             var viewManager = Ref("viewManager");
             var rootFolder = Ref("rootFolder");
 
-            var login = Call("Login", $"<Login xmlns=\"urn:vim25\"><_this type=\"SessionManager\">{Esc(sessionManager)}</_this><userName>{Esc(user)}</userName><password>{Esc(password)}</password></Login>");
-            _ = login;
+            Call("Login", $"<Login xmlns=\"urn:vim25\"><_this type=\"SessionManager\">{Esc(sessionManager)}</_this><userName>{Esc(user)}</userName><password>{Esc(password)}</password></Login>");
             try
             {
                 step.Restart();
@@ -293,8 +293,7 @@ internal static class VsphereCollection
                         .FirstOrDefault(p => p.Elements().Any(c => c.Name.LocalName == "name" && c.Value == "name"))?
                         .Elements().FirstOrDefault(c => c.Name.LocalName == "val")?.Value.Trim()
                         ?? o.Elements().First(e => e.Name.LocalName == "obj").Value.Trim();
-                    var missing = o.Elements().Where(e => e.Name.LocalName == "missingSet" && !e.Descendants().Any(d => d.Value.Length > 0 && d.Attributes().Any(a => a.Value.EndsWith("InvalidProperty", StringComparison.Ordinal))))
-                        .Select(m => m.Elements().FirstOrDefault(c => c.Name.LocalName == "path")?.Value.Trim()).ToList();
+                    var missing = VsphereSoapCollector.MissingProperties(o).Select(m => m.Path).ToList();
                     var hasConfig = type != "VirtualMachine" || o.Elements().Any(e => e.Name.LocalName == "propSet" && e.Elements().Any(c => c.Name.LocalName == "name" && c.Value == "config.hardware.device"));
                     objects.Add((type == "HostSystem" ? "host" : "vm", name,
                         missing.Count > 0 ? $"permission: the server did not return {string.Join(", ", missing)}"
@@ -401,18 +400,8 @@ internal static class VsphereCollection
                 return null;
             }
 
-            var doc = Parse(text);
-            var fault = doc?.Descendants().FirstOrDefault(e => e.Name.LocalName == "Fault");
-            if (fault is null)
-            {
-                return null;
-            }
-
-            var typed = fault.Descendants().FirstOrDefault(e => e.Attribute(XName.Get("type", "http://www.w3.org/2001/XMLSchema-instance")) is not null);
-            var type = typed?.Attribute(XName.Get("type", "http://www.w3.org/2001/XMLSchema-instance"))?.Value
-                       ?? fault.Descendants().FirstOrDefault(e => e.Name.LocalName.EndsWith("Fault", StringComparison.Ordinal))?.Name.LocalName.Replace("Fault", "", StringComparison.Ordinal)
-                       ?? "unknown";
-            return type.Contains(':') ? type[(type.IndexOf(':') + 1)..] : type;
+            var fault = Parse(text)?.Descendants().FirstOrDefault(e => e.Name.LocalName == "Fault");
+            return fault is null ? null : VsphereSoapCollector.FaultType(fault);
         }
 
         private static XElement Body(string text) =>
@@ -421,11 +410,9 @@ internal static class VsphereCollection
 
         private static XDocument? Parse(string text)
         {
-            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 1024 };
             try
             {
-                using var reader = XmlReader.Create(new StringReader(text), settings);
-                return XDocument.Load(reader);
+                return SafeXml.Parse(text);
             }
             catch (XmlException)
             {
